@@ -1,0 +1,99 @@
+// The shared bookkeeping of a host: blocks the host holds, live and dead
+// instances, registrations, and what went wrong along the way. Every host
+// (reference, checked, mock) keeps one of these; properties read it.
+
+export interface Block {
+  ptr: number;
+  size: number;
+  /** Allocation sequence number: addresses are reused, allocations are not. */
+  seq: number;
+  label: string;
+  /** The bytes the host last wrote into the block; null = not watched. */
+  expected: Uint8Array | null;
+}
+
+export interface Registration {
+  /** Index of the import call (0-based, in call order). */
+  index: number;
+  ptr: number;
+  len: number;
+  factoryId: number;
+  /** Bytes copied at call time, or null when the range was outside memory. */
+  bytes: Uint8Array | null;
+}
+
+export type FindingKind = 'overlap' | 'integrity' | 'alloc-bounds' | 'result-bounds';
+
+export interface Finding {
+  kind: FindingKind;
+  /** The pack call after which it was seen, e.g. `__reflow_pack_actor_run(1, 1048, 12, 1064, 1068)`. */
+  call: string;
+  detail: string;
+}
+
+export interface Sample {
+  call: number;
+  memBytes: number;
+  hostHeldBytes: number;
+}
+
+export class Ledger {
+  /** Host-held blocks by allocation sequence number. */
+  readonly blocks = new Map<number, Block>();
+  readonly liveInstances = new Map<number, { factoryId: number }>();
+  readonly deadInstances = new Set<number>();
+  readonly registrations: Registration[] = [];
+  readonly findings: Finding[] = [];
+  readonly timeline: Sample[] = [];
+  calls = 0;
+  allocations = 0;
+  hostHeldBytes = 0;
+  /** Highest block end (`ptr + size`) any allocation or result has had. */
+  highestEnd = 0;
+  /** Sampling stride of the timeline (0 = off). */
+  sampleEvery = 0;
+
+  /** Records a new host-held block; returns the held block it overlaps, if any. */
+  addBlock(ptr: number, size: number, label: string, expected: Uint8Array | null): Block | undefined {
+    const overlap = this.overlapping(ptr, size);
+    const block: Block = { ptr, size, seq: ++this.allocations, label, expected };
+    // Keyed by allocation, not address: an overlapping (defective) block stays visible too.
+    this.blocks.set(block.seq, block);
+    this.hostHeldBytes += size;
+    if (ptr + size > this.highestEnd) this.highestEnd = ptr + size;
+    return overlap;
+  }
+
+  overlapping(ptr: number, size: number): Block | undefined {
+    const end = ptr + Math.max(size, 1);
+    for (const b of this.blocks.values()) {
+      if (ptr < b.ptr + Math.max(b.size, 1) && b.ptr < end) return b;
+    }
+    return undefined;
+  }
+
+  takeBlock(block: Block): void {
+    if (this.blocks.delete(block.seq)) this.hostHeldBytes -= block.size;
+  }
+
+  findBlock(ptr: number): Block | undefined {
+    for (const b of this.blocks.values()) if (b.ptr === ptr) return b;
+    return undefined;
+  }
+
+  note(kind: FindingKind, call: string, detail: string): void {
+    // Bounded: a scribbling pack must not grow the ledger without limit.
+    if (this.findings.length < 200) this.findings.push({ kind, call, detail });
+  }
+
+  firstFinding(kind: FindingKind): Finding | undefined {
+    return this.findings.find((f) => f.kind === kind);
+  }
+
+  sample(memBytes: number): void {
+    this.calls++;
+    if (this.sampleEvery > 0 && this.calls % this.sampleEvery === 0 && this.timeline.length < 2000) {
+      this.timeline.push({ call: this.calls, memBytes, hostHeldBytes: this.hostHeldBytes });
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// The result model every renderer (terminal, JSON, …) reads. The JSON form is
+// ../shared/REPORT.md's `packcheck/report@1`.
+import type { Template } from '../registration.ts';
+import type { Sample } from '../ledger.ts';
+
+export const REPORT_SCHEMA = 'packcheck/report@1';
+export const TOOL = { name: 'packcheck', version: '0.1.0' } as const;
+
+export type Status = 'passed' | 'failed' | 'skipped' | 'errored';
+
+export interface PropertyResult {
+  id: string;
+  status: Status;
+  runs: number;
+  durationMs: number;
+  message?: string;
+  counterexample?: unknown;
+  seed: number;
+  path?: string;
+  target?: string | null;
+  replay?: string;
+}
+
+export interface PackInfo {
+  path: string;
+  sha256: string;
+  abi: 'wasm' | 'vtable' | 'bundle' | null;
+  abiVersion: number | null;
+  templates: Template[];
+  imports: string[];
+}
+
+export interface RunOptions {
+  seed: number;
+  runs: number;
+  timeoutMs: number;
+  profile: 'sdk' | 'legacy';
+}
+
+export interface Summary {
+  passed: number;
+  failed: number;
+  skipped: number;
+  errored: number;
+  durationMs: number;
+}
+
+export interface PackReport {
+  schema: typeof REPORT_SCHEMA;
+  tool: typeof TOOL;
+  pack: PackInfo;
+  options: RunOptions;
+  results: PropertyResult[];
+  summary: Summary;
+  exitCode: 0 | 1;
+  timeline?: Sample[];
+}
+
+export function summarize(results: readonly PropertyResult[], durationMs: number): Summary {
+  const s: Summary = { passed: 0, failed: 0, skipped: 0, errored: 0, durationMs };
+  for (const r of results) s[r.status]++;
+  return s;
+}
+
+export function exitCodeOf(results: readonly PropertyResult[]): 0 | 1 {
+  return results.some((r) => r.status === 'failed' || r.status === 'errored') ? 1 : 0;
+}

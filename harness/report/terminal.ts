@@ -1,0 +1,51 @@
+// The human report: one line per result, and for each failure what was
+// called, what came back, what was expected, the counterexample and the
+// command that replays it.
+import type { PackReport, PropertyResult } from './model.ts';
+
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number, s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
+const MARK: Record<PropertyResult['status'], string> = {
+  passed: paint(32, 'pass'),
+  failed: paint(31, 'FAIL'),
+  errored: paint(35, 'ERROR'),
+  skipped: paint(33, 'skip'),
+};
+
+const indent = (s: string, pad: string) => s.split('\n').map((l) => pad + l).join('\n');
+
+function counterexampleText(ce: unknown): string {
+  const s = typeof ce === 'string' ? ce : JSON.stringify(ce, null, 1)?.replace(/\n\s*/g, ' ') ?? String(ce);
+  return s.length > 1200 ? `${s.slice(0, 1200)}… (${s.length} chars)` : s;
+}
+
+export function resultLine(r: PropertyResult): string {
+  const runs = r.runs === 1 ? '1 run' : `${r.runs} runs`;
+  const head = `  ${MARK[r.status].padEnd(useColor ? 14 : 5)} ${r.id.padEnd(28)} ${runs.padStart(9)} ${`${Math.round(r.durationMs)} ms`.padStart(9)}`;
+  if (r.status === 'passed') return head;
+  if (r.status === 'skipped') return `${head}  ${r.message ?? ''}`;
+  const parts = [head];
+  if (r.message) parts.push(indent(r.message, '      '));
+  if (r.counterexample !== undefined) parts.push(`      counterexample: ${counterexampleText(r.counterexample)}`);
+  if (r.replay) parts.push(`      replay: ${r.replay}`);
+  return parts.join('\n');
+}
+
+export function packHeader(rep: Pick<PackReport, 'pack' | 'options'>): string {
+  const p = rep.pack;
+  const t = p.templates.map((t) => `${t.name} (in: ${t.inports.join(', ') || '-'}; out: ${t.outports.join(', ') || '-'})`).join(', ');
+  const extra = p.imports.filter((i) => i !== 'env.__reflow_pack_register_template');
+  return [
+    `packcheck ${p.path}`,
+    `  abi ${p.abi ?? '?'}, abi version ${p.abiVersion ?? '?'}, sha256 ${p.sha256.slice(0, 16)}…`,
+    `  templates: ${t || 'none'}`,
+    ...(extra.length ? [`  other imports (stubbed, failing when called): ${extra.join(', ')}`] : []),
+    `  seed ${rep.options.seed}, ${rep.options.runs} runs per property, timeout ${rep.options.timeoutMs} ms per call, profile ${rep.options.profile}`,
+  ].join('\n');
+}
+
+export function summaryLine(rep: PackReport): string {
+  const s = rep.summary;
+  const verdict = rep.exitCode === 0 ? paint(32, 'conforms') : paint(31, 'does not conform');
+  return `  ${verdict}: ${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped in ${(s.durationMs / 1000).toFixed(1)} s`;
+}

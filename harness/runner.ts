@@ -1,0 +1,176 @@
+// The main-thread side of a check: it compiles the pack, surveys it in a
+// worker, hands properties to a small pool of workers, and watches every
+// pack call through the shared guard. A call past its budget gets its worker
+// terminated, the property failed, a `harness.timeout` result added, and the
+// run goes on in a fresh worker.
+import { Worker } from 'node:worker_threads';
+import { MIB } from './abi.ts';
+import { newGuardBuffer, Watchdog, describeCall, type CallInProgress } from './call-guard.ts';
+import { LoadError, type PackFile } from './pack-file.ts';
+import { TOOL, REPORT_SCHEMA, exitCodeOf, summarize, type PackReport, type PropertyResult } from './report/model.ts';
+import { replayLine } from './replay.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
+import { WASM_PROPERTY_IDS, type WasmPropertyId } from '../properties/catalog.ts';
+import type { CheckOptions, Outcome, PackSurvey } from '../properties/types.ts';
+
+export interface RunnerOptions extends CheckOptions {
+  only?: string[];
+  skip?: string[];
+  /** Workers running properties side by side. */
+  jobs: number;
+  /** Called as each result arrives (progress output). */
+  onResult?: (r: PropertyResult) => void;
+}
+
+const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
+const POLL_MS = 50;
+
+export function selectIds(only?: string[], skip?: string[]): WasmPropertyId[] {
+  const matches = (id: string, pats: string[]) => pats.some((p) => id === p || (p.endsWith('*') && id.startsWith(p.slice(0, -1))) || id.startsWith(`${p}.`));
+  return WASM_PROPERTY_IDS.filter((id) => (!only?.length || matches(id, only)) && !(skip?.length && matches(id, skip)));
+}
+
+class PackWorker {
+  readonly worker: Worker;
+  readonly watchdog: Watchdog;
+  private pending: ((m: FromWorker | { type: 'died'; why: string }) => void) | null = null;
+  dead = false;
+
+  constructor(init: Omit<WorkerInit, 'guardBuffer'>) {
+    const guardBuffer = newGuardBuffer();
+    this.watchdog = new Watchdog(guardBuffer);
+    this.worker = new Worker(WORKER_URL, { workerData: { ...init, guardBuffer } satisfies WorkerInit });
+    this.worker.on('message', (m: FromWorker) => this.settle(m));
+    this.worker.on('error', (e) => this.settle({ type: 'died', why: `${e.name}: ${e.message}` }));
+    this.worker.on('exit', (code) => this.settle({ type: 'died', why: `the worker exited with code ${code}` }));
+  }
+
+  private settle(m: FromWorker | { type: 'died'; why: string }) {
+    if (m.type === 'died') this.dead = true;
+    const p = this.pending;
+    this.pending = null;
+    p?.(m);
+  }
+
+  /** Sends one request; resolves with the answer, a death, or the call that overran. */
+  ask(msg: ToWorker): Promise<FromWorker | { type: 'died'; why: string } | { type: 'timeout'; call: CallInProgress }> {
+    return new Promise((resolve) => {
+      const timer = setInterval(() => {
+        const late = this.watchdog.overdue(performance.now());
+        if (late) {
+          clearInterval(timer);
+          this.pending = null;
+          this.dead = true;
+          void this.worker.terminate();
+          resolve({ type: 'timeout', call: late });
+        }
+      }, POLL_MS);
+      this.pending = (m) => {
+        clearInterval(timer);
+        resolve(m);
+      };
+      this.worker.postMessage(msg);
+    });
+  }
+
+  async stop() {
+    this.dead = true;
+    await this.worker.terminate();
+  }
+}
+
+function timeoutMessage(c: CallInProgress, timeoutMs: number): string {
+  const payloadMiB = c.call === '__reflow_pack_actor_run' ? (c.args[2] ?? 0) / MIB : 0;
+  const limit = payloadMiB > 0 ? `${timeoutMs} ms + 1 s per MiB of its ${(payloadMiB).toFixed(2)} MiB payload = ${c.budgetMs} ms` : `${c.budgetMs} ms`;
+  return `${describeCall(c.call, c.args)} did not return within ${limit} (--timeout-ms); the worker running it was stopped and the check went on with the next property`;
+}
+
+/** Checks one wasm pack; throws LoadError when the bytes are not a loadable module. */
+export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promise<PackReport> {
+  const t0 = performance.now();
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(file.bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new LoadError(`${file.path} starts like WebAssembly but does not compile (${(e as Error).message}); rebuild the pack`);
+  }
+  const options: CheckOptions = { seed: opts.seed, runs: opts.runs, path: opts.path, timeoutMs: opts.timeoutMs, profile: opts.profile, expectAbi: opts.expectAbi };
+  const base = { module, bytes: file.bytes, options };
+  const results = new Map<string, PropertyResult[]>();
+  const record = (id: string, o: Outcome, durationMs: number) => {
+    const r: PropertyResult = { id, status: o.status, runs: o.runs, durationMs: Math.round(durationMs * 10) / 10, seed: opts.seed };
+    if (o.message) r.message = o.message;
+    if (o.counterexample !== undefined) r.counterexample = o.counterexample;
+    if (o.path) r.path = o.path;
+    if (o.status === 'failed' || o.status === 'errored') r.replay = replayLine(file.path, id, opts, o.path);
+    (results.get(id) ?? results.set(id, []).get(id)!).push(r);
+    opts.onResult?.(r);
+    return r;
+  };
+
+  // The survey: shape, ABI version, one registration. It can hang too.
+  let survey: PackSurvey | null = null;
+  const surveyor = new PackWorker({ ...base, survey: null });
+  const s0 = performance.now();
+  const answer = await surveyor.ask({ type: 'survey' });
+  if (answer.type === 'survey') survey = answer.survey;
+  else {
+    const why = answer.type === 'timeout' ? timeoutMessage(answer.call, opts.timeoutMs) : answer.type === 'died' ? `the pack crashed its worker while being surveyed: ${answer.why}` : 'the worker answered out of turn';
+    record(answer.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `while surveying the pack (instantiate, ABI version, registration): ${why}` }, performance.now() - s0);
+  }
+
+  const ids = selectIds(opts.only, opts.skip);
+  if (survey) {
+    const queue = [...ids];
+    const pool: PackWorker[] = [surveyor.dead ? new PackWorker({ ...base, survey }) : surveyor];
+    const jobs = Math.max(1, Math.min(opts.jobs, ids.length));
+    const lane = async (index: number) => {
+      for (let id = queue.shift(); id; id = queue.shift()) {
+        let w = pool[index];
+        if (!w || w.dead) w = pool[index] = new PackWorker({ ...base, survey: survey! });
+        const started = performance.now();
+        const m = await w.ask({ type: 'property', id });
+        const took = performance.now() - started;
+        if (m.type === 'result') record(id, m.outcome, m.durationMs);
+        else if (m.type === 'timeout') {
+          const msg = timeoutMessage(m.call, opts.timeoutMs);
+          record(id, { status: 'failed', runs: 0, message: `the pack hung: ${msg}` }, took);
+          record('harness.timeout', { status: 'failed', runs: 1, message: `during ${id}: ${msg}` }, took);
+        } else if (m.type === 'died') {
+          record(id, { status: 'failed', runs: 0, message: `the pack crashed the worker running this property: ${m.why}` }, took);
+          record('harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${m.why}` }, took);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: jobs }, (_, i) => lane(i)));
+    await Promise.all(pool.map((w) => (w.dead ? undefined : w.stop())));
+  } else {
+    await surveyor.stop().catch(() => {});
+    for (const id of ids) record(id, { status: 'failed', runs: 0, message: 'not evaluated: the pack could not be surveyed (see the harness result)' }, 0);
+  }
+
+  // Catalog order, each harness result right after the property it interrupted.
+  const ordered: PropertyResult[] = [...(results.get('harness.timeout') ?? []), ...(results.get('harness.crash') ?? [])].filter((r) => r.message?.startsWith('while surveying'));
+  for (const id of ids) {
+    const mine = results.get(id) ?? [];
+    ordered.push(...mine);
+    for (const h of ['harness.timeout', 'harness.crash']) ordered.push(...(results.get(h) ?? []).filter((r) => r.message?.startsWith(`during ${id}:`)));
+  }
+  const durationMs = Math.round(performance.now() - t0);
+  return {
+    schema: REPORT_SCHEMA,
+    tool: TOOL,
+    pack: {
+      path: file.path,
+      sha256: file.sha256,
+      abi: 'wasm',
+      abiVersion: survey?.abiVersion ?? null,
+      templates: survey?.templates ?? [],
+      imports: survey?.imports ?? [],
+    },
+    options: { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile },
+    results: ordered,
+    summary: summarize(ordered, durationMs),
+    exitCode: exitCodeOf(ordered),
+  };
+}

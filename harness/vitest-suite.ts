@@ -1,0 +1,59 @@
+// A vitest suite factory for pack authors' own CI: one test per property.
+//
+//   import { describePackConformance } from 'packcheck/vitest';
+//   describePackConformance('my pack', { path: 'target/my_pack.wasm' });
+import { availableParallelism } from 'node:os';
+import { beforeAll, describe, it } from 'vitest';
+import { readPack } from './pack-file.ts';
+import { DEFAULTS } from './replay.ts';
+import type { PackReport, PropertyResult } from './report/model.ts';
+import { resultLine } from './report/terminal.ts';
+import { checkWasmPack, selectIds } from './runner.ts';
+
+export interface ConformanceOptions {
+  path: string;
+  runs?: number;
+  seed?: number;
+  only?: string[];
+  skip?: string[];
+  timeoutMs?: number;
+  profile?: 'sdk' | 'legacy';
+  expectAbi?: number | null;
+  jobs?: number;
+}
+
+/** Declares a describe block with one test per selected property id. */
+export function describePackConformance(name: string, options: ConformanceOptions): void {
+  const ids = selectIds(options.only, options.skip);
+  describe(name, () => {
+    let report: PackReport;
+    beforeAll(async () => {
+      report = await checkWasmPack(await readPack(options.path), {
+        seed: options.seed ?? 1,
+        runs: options.runs ?? DEFAULTS.runs,
+        timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+        profile: options.profile ?? DEFAULTS.profile,
+        expectAbi: options.expectAbi ?? null,
+        only: options.only,
+        skip: options.skip,
+        jobs: options.jobs ?? Math.min(4, availableParallelism()),
+      });
+    }, 600_000);
+
+    const fail = (rs: PropertyResult[]) => {
+      throw new Error(rs.map(resultLine).join('\n'));
+    };
+    for (const id of ids) {
+      it(id, (ctx) => {
+        const mine = report.results.filter((r) => r.id === id);
+        if (mine.length === 0) throw new Error(`${id}: no result was reported`);
+        if (mine.some((r) => r.status === 'failed' || r.status === 'errored')) fail(mine);
+        if (mine.every((r) => r.status === 'skipped')) ctx.skip(mine[0]!.message);
+      });
+    }
+    it('the pack neither hung nor crashed (harness.timeout, harness.crash)', () => {
+      const h = report.results.filter((r) => r.id.startsWith('harness.'));
+      if (h.length) fail(h);
+    });
+  });
+}

@@ -1,0 +1,103 @@
+// Builds the packs under test from source, cached by content hash under
+// .cache/packs/ (build artefacts are never committed). WAT needs only wabt
+// from npm; Rust needs Debian's rustc with the wasm32 std (apt: rustc
+// libstd-rust-dev-wasm32), or PACKCHECK_RUSTC pointing at one like it.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { abiVersionFromRustcVV } from '../harness/abi.ts';
+
+export const PACKS_DIR = dirname(fileURLToPath(import.meta.url));
+const CACHE = join(PACKS_DIR, '..', '.cache', 'packs');
+export const RUST_REFERENCE = join(PACKS_DIR, 'rust', 'reference_pack.rs');
+export const WAT_REFERENCE = join(PACKS_DIR, 'wat', 'reference.wat');
+
+const hash = (...parts: (string | Uint8Array)[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex').slice(0, 16);
+};
+
+function cached(name: string, key: string, build: (out: string) => void): string {
+  mkdirSync(CACHE, { recursive: true });
+  const out = join(CACHE, `${name}-${key}.wasm`);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  build(tmp);
+  renameSync(tmp, out); // atomic: parallel test files may build the same pack
+  return out;
+}
+
+/** A text replacement that turns a reference source into a mutant; `from` must occur exactly once. */
+export type Patch = readonly [from: string, to: string];
+
+export function applyPatches(source: string, patches: readonly Patch[], what: string): string {
+  let s = source;
+  for (const [from, to] of patches) {
+    const at = s.indexOf(from);
+    if (at < 0 || s.indexOf(from, at + 1) >= 0) throw new Error(`${what}: the patch text ${JSON.stringify(from.slice(0, 60))} must occur exactly once in the source`);
+    s = s.slice(0, at) + to + s.slice(at + from.length);
+  }
+  return s;
+}
+
+type Wabt = Awaited<ReturnType<typeof import('wabt')>>;
+let wabtPromise: Promise<Wabt> | null = null;
+
+export async function watToWasm(text: string, name = 'pack.wat'): Promise<Uint8Array> {
+  wabtPromise ??= import('wabt').then((m) => m.default());
+  const wabt = await wabtPromise;
+  const mod = wabt.parseWat(name, text, {});
+  try {
+    mod.validate();
+    return mod.toBinary({}).buffer;
+  } finally {
+    mod.destroy();
+  }
+}
+
+/** Compiles a WAT file (optionally patched into a mutant); returns the cached .wasm path. */
+export async function buildWat(src: string, name: string, patches: readonly Patch[] = []): Promise<string> {
+  const text = applyPatches(readFileSync(src, 'utf8'), patches, name);
+  const key = hash('wat', text);
+  const out = join(CACHE, `${name}-${key}.wasm`);
+  if (existsSync(out)) return out;
+  const bytes = await watToWasm(text, `${name}.wat`);
+  return cached(name, key, (tmp) => writeFileSync(tmp, bytes));
+}
+
+export interface Rustc {
+  path: string;
+  /** `rustc -vV` exactly as printed: it fixes the ABI version. */
+  versionText: string;
+  abiVersion: number;
+}
+
+/** Debian's rustc with the wasm32 std, or null with the reason. */
+export function findRustc(): Rustc | { missing: string } {
+  const path = process.env.PACKCHECK_RUSTC ?? '/usr/bin/rustc';
+  let versionText: string;
+  try {
+    versionText = execFileSync(path, ['-vV'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const sysroot = execFileSync(path, ['--print', 'sysroot'], { encoding: 'utf8' }).trim();
+    const libs = [join(sysroot, 'lib', 'rustlib', 'wasm32-unknown-unknown'), '/usr/lib/rustlib/wasm32-unknown-unknown'];
+    if (!libs.some((l) => existsSync(l))) return { missing: `${path} has no wasm32-unknown-unknown std (apt-get install libstd-rust-dev-wasm32)` };
+  } catch {
+    return { missing: `no rustc at ${path} (apt-get install rustc libstd-rust-dev-wasm32, or set PACKCHECK_RUSTC)` };
+  }
+  return { path, versionText, abiVersion: abiVersionFromRustcVV(versionText) };
+}
+
+/** Compiles the Rust reference pack, or one of its cfg mutants. */
+export function buildRust(rustc: Rustc, name: string, mutant?: string, src = RUST_REFERENCE): string {
+  const source = readFileSync(src);
+  const key = hash('rust', source, mutant ?? '', rustc.versionText);
+  return cached(name, key, (tmp) => {
+    const args = ['--edition', '2021', '--crate-type', 'cdylib', '--target', 'wasm32-unknown-unknown', '-C', 'opt-level=2', '-C', 'panic=abort', '--crate-name', 'reference_pack', '-o', tmp];
+    if (mutant) args.push('--cfg', `mutant="${mutant}"`);
+    args.push(src);
+    execFileSync(rustc.path, args, { env: { ...process.env, PACKCHECK_ABI_VERSION: String(rustc.abiVersion) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  });
+}

@@ -1,0 +1,24 @@
+// The bundled reference packs: what `packcheck` with no path checks.
+import { buildRust, buildWat, findRustc, WAT_REFERENCE } from './build.ts';
+
+export interface BuiltPack {
+  name: string;
+  path: string;
+  /** The ABI version the build pinned, when known (Rust builds). */
+  expectAbi: number | null;
+}
+
+export interface ReferenceSet {
+  packs: BuiltPack[];
+  /** Reference packs that could not be built here, with how to get them. */
+  missing: string[];
+}
+
+export async function referencePacks(): Promise<ReferenceSet> {
+  const packs: BuiltPack[] = [{ name: 'wat-reference', path: await buildWat(WAT_REFERENCE, 'wat-reference'), expectAbi: null }];
+  const missing: string[] = [];
+  const rustc = findRustc();
+  if ('missing' in rustc) missing.push(`rust-reference (wasm32): ${rustc.missing}`);
+  else packs.push({ name: 'rust-reference', path: buildRust(rustc, 'rust-reference'), expectAbi: rustc.abiVersion });
+  return { packs, missing };
+}

@@ -1,0 +1,43 @@
+// The property ids of ../shared/PROPERTIES.md: an interface. Never change an
+// id's meaning; add new ids instead.
+
+export const WASM_PROPERTY_IDS = [
+  'abi.version.stable',
+  'abi.version.expected',
+  'wasm.shape.exports',
+  'wasm.register.status',
+  'wasm.register.metadata',
+  'wasm.register.unique-names',
+  'wasm.register.dense-ids',
+  'wasm.alloc.zero',
+  'wasm.alloc.bounds',
+  'wasm.alloc.disjoint',
+  'wasm.alloc.integrity',
+  'wasm.alloc.huge',
+  'wasm.free.noop',
+  'wasm.alloc.no-leak',
+  'wasm.instance.create',
+  'wasm.instance.unique',
+  'wasm.instance.destroy',
+  'wasm.instance.model',
+  'wasm.instance.no-leak',
+  'wasm.run.out-slots',
+  'wasm.run.output-json',
+  'wasm.run.output-owned',
+  'wasm.run.unknown-instance',
+  'wasm.run.invalid-utf8',
+  'wasm.run.invalid-json',
+  'wasm.run.bad-shape',
+  'wasm.run.valid-payload',
+  'wasm.run.utf8-edges',
+  'wasm.run.large-payload',
+  'wasm.run.status-codes',
+] as const;
+
+export const HARNESS_IDS = ['harness.timeout', 'harness.crash', 'harness.load'] as const;
+
+export type WasmPropertyId = (typeof WASM_PROPERTY_IDS)[number];
+export type HarnessId = (typeof HARNESS_IDS)[number];
+export type ResultId = WasmPropertyId | HarnessId;
+
+export const ALL_IDS: readonly string[] = [...WASM_PROPERTY_IDS, ...HARNESS_IDS];

@@ -1,0 +1,32 @@
+// The two no-leak properties: one deterministic measurement each, not a
+// fast-check property. Warm up, take memory size and the highest block end,
+// run many more identical cycles, and compare.
+import { WASM_PAGE } from '../harness/abi.ts';
+import { Violation } from '../harness/errors.ts';
+import type { CheckedWasmHost } from '../harness/wasm-host.ts';
+import { runOnce, type Outcome, type PropertyContext } from './types.ts';
+
+export const WARMUP_CYCLES = 1000;
+export const MEASURED_CYCLES = 20000;
+
+/** `makeCycle` returns one cycle; each call answers the highest block end it saw. */
+export function measureGrowth(ctx: PropertyContext, what: string, makeCycle: (host: CheckedWasmHost) => () => number): Outcome {
+  let figures = '';
+  const outcome = runOnce(() => {
+    const host = ctx.fresh({ watchBlocks: false });
+    const cycle = makeCycle(host);
+    let end = 0;
+    for (let i = 0; i < WARMUP_CYCLES; i++) end = Math.max(end, cycle());
+    const mem0 = host.memBytes;
+    const end0 = end;
+    for (let i = 0; i < MEASURED_CYCLES; i++) end = Math.max(end, cycle());
+    const memGrowth = host.memBytes - mem0;
+    const endGrowth = end - end0;
+    figures = `after ${WARMUP_CYCLES} warm-up cycles: memory ${mem0} bytes, highest block end ${end0}; after ${MEASURED_CYCLES} more: memory ${host.memBytes} (+${memGrowth}), highest block end ${end} (+${endGrowth})`;
+    if (memGrowth > WASM_PAGE || endGrowth > WASM_PAGE) {
+      const perCycle = (Math.max(memGrowth, endGrowth) / MEASURED_CYCLES).toFixed(1);
+      throw new Violation(`${MEASURED_CYCLES} cycles (${what})`, `${figures}: about ${perCycle} bytes per cycle`, `growth of at most one 64 KiB page (${WASM_PAGE} bytes) in both figures`);
+    }
+  });
+  return outcome.status === 'passed' ? { ...outcome, message: figures } : outcome;
+}

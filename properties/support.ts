@@ -1,0 +1,58 @@
+// Small pieces several property families share: reading a tick's answer,
+// demanding error JSON, picking factories and ports from what the pack
+// registered (never from what our own reference packs happen to do).
+import fc from 'fast-check';
+import { checkErrorJson } from '../harness/message-schema.ts';
+import { Violation } from '../harness/errors.ts';
+import { hex32, showBytes } from '../harness/readable.ts';
+import type { Template } from '../harness/registration.ts';
+import { describeTickCall, type CheckedWasmHost, type Tick } from '../harness/wasm-host.ts';
+import type { PropertyContext } from './types.ts';
+
+/** `status -3, out_ptr 1234, out_len 56, result "{…}" (56 bytes)`. */
+export function describeAnswer(t: Tick): string {
+  if (t.allocFailed) return `(not called: __reflow_pack_alloc returned 0 for the ${t.allocFailed === 'payload' ? 'payload' : '8-byte out-slot'} block)`;
+  const slots = `out_ptr ${t.slotUntouched[0] ? `${hex32(t.outPtr)} (slot not written)` : t.outPtr}, out_len ${t.slotUntouched[1] ? `${hex32(t.outLen)} (slot not written)` : t.outLen}`;
+  const result = t.result ? `, result ${showBytes(t.result)}` : t.outPtr !== 0 && !t.resultInBounds ? ', result outside memory' : '';
+  return `status ${t.status}, ${slots}${result}`;
+}
+
+export function tickCall(t: Tick): string {
+  return `${describeTickCall(t)} with payload ${showBytes(t.payload)}`;
+}
+
+/** Null when the tick carries error JSON; else why not. */
+export function errorJsonProblem(t: Tick): string | null {
+  if (t.outPtr === 0) return 'no result (out_ptr = 0)';
+  if (!t.result) return 'the result lies outside memory';
+  return checkErrorJson(t.result);
+}
+
+export function demandErrorJson(t: Tick, expected = 'a non-zero status with error JSON {"error": "…"}'): void {
+  if (t.status === 0) throw new Violation(tickCall(t), describeAnswer(t), expected);
+  const problem = errorJsonProblem(t);
+  if (problem) throw new Violation(tickCall(t), `${describeAnswer(t)}: ${problem}`, expected);
+}
+
+/** Creates an instance and insists on a non-zero id. */
+export function createLive(host: CheckedWasmHost, factoryId: number): number {
+  const id = host.create(factoryId);
+  if (id === 0) throw new Violation(`__reflow_pack_create_actor(${factoryId})`, '0', `a non-zero instance id (factory ${factoryId} was registered)`);
+  return id;
+}
+
+export function templateArb(ctx: PropertyContext): fc.Arbitrary<Template> {
+  const ts = ctx.survey.templates;
+  return fc.constantFrom(...ts);
+}
+
+export function needsTemplates(ctx: PropertyContext): string | null {
+  return ctx.survey.templates.length === 0 ? 'the pack registered no usable template (see wasm.register.*)' : null;
+}
+
+export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Factory ids the pack did not register: n, n+1, 2^31-1, 2^32-1, and random ones beyond n. */
+export function unregisteredFactoryArb(n: number): fc.Arbitrary<number> {
+  return fc.oneof(fc.constantFrom(n, n + 1, 0x7fffffff, 0xffffffff), fc.integer({ min: n, max: 0xffffffff }));
+}

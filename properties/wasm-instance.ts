@@ -1,0 +1,89 @@
+// wasm.instance.*: create/destroy and the instance ids the pack hands out.
+import fc from 'fast-check';
+import { Violation } from '../harness/errors.ts';
+import { lifecycleCommands, modelRun, noCheck, tickCommands, allocCommands } from './model-commands.ts';
+import { measureGrowth } from './measure.ts';
+import { createLive, demandErrorJson, needsTemplates, templateArb, unregisteredFactoryArb, utf8 } from './support.ts';
+import { runFc, type PackProperty } from './types.ts';
+
+export const instanceCreate: PackProperty = {
+  id: 'wasm.instance.create',
+  needs: ['create'],
+  skipReason: needsTemplates,
+  check(ctx) {
+    const n = ctx.survey.templates.length;
+    return runFc(
+      ctx,
+      'wasm.instance.create',
+      ctx.options.runs,
+      fc.property(fc.oneof(fc.record({ registered: fc.constant(true), f: fc.nat({ max: n - 1 }) }), fc.record({ registered: fc.constant(false), f: unregisteredFactoryArb(n) })), ({ registered, f }) => {
+        const host = ctx.fresh();
+        const id = host.create(f);
+        if (registered && id === 0) throw new Violation(`__reflow_pack_create_actor(${f})`, '0', `a non-zero instance id (factory ${f} is registered)`);
+        if (!registered && id !== 0) throw new Violation(`__reflow_pack_create_actor(${f}) (${f | 0} as i32)`, String(id), `0: only factory ids 0..${n - 1} are registered`);
+      }),
+      [...[n, n + 1, 0x7fffffff, 0xffffffff].map((f) => [{ registered: false, f }] as [{ registered: boolean; f: number }]), ...Array.from({ length: n }, (_, f) => [{ registered: true, f }] as [{ registered: boolean; f: number }])],
+    );
+  },
+};
+
+export const instanceUnique: PackProperty = {
+  id: 'wasm.instance.unique',
+  needs: ['create', 'destroy'],
+  skipReason: needsTemplates,
+  check: (ctx) =>
+    runFc(ctx, 'wasm.instance.unique', ctx.options.runs, fc.property(fc.commands(lifecycleCommands(ctx), { maxCommands: 60 }), (cmds) => modelRun(ctx, cmds, noCheck))),
+};
+
+export const instanceDestroy: PackProperty = {
+  id: 'wasm.instance.destroy',
+  needs: ['create', 'destroy', 'run'],
+  skipReason: needsTemplates,
+  check: (ctx) =>
+    runFc(
+      ctx,
+      'wasm.instance.destroy',
+      ctx.options.runs,
+      fc.property(templateArb(ctx), fc.boolean(), fc.nat({ max: 0xffffffff }), (t, runFirst, stray) => {
+        const host = ctx.fresh();
+        const id = createLive(host, t.factoryId);
+        if (runFirst) host.run(id, utf8('{"input":{}}'));
+        host.destroy(id);
+        demandErrorJson(host.run(id, utf8('{"input":{}}')), `a non-zero status with error JSON: instance ${id} was destroyed`);
+        host.destroy(id); // again: must not trap
+        if (stray !== id) host.destroy(stray); // never issued (ids are a counter; a stray one is unknown unless equal)
+      }),
+    ),
+};
+
+export const instanceModel: PackProperty = {
+  id: 'wasm.instance.model',
+  needs: ['alloc', 'free', 'create', 'destroy', 'run'],
+  skipReason: needsTemplates,
+  check: (ctx) =>
+    runFc(
+      ctx,
+      'wasm.instance.model',
+      ctx.options.runs,
+      fc.property(fc.commands([...tickCommands(ctx), ...allocCommands()], { maxCommands: 40 }), (cmds) => modelRun(ctx, cmds, noCheck)),
+    ),
+};
+
+const NO_LEAK_PAYLOAD = utf8('{"input":{}}');
+
+export const instanceNoLeak: PackProperty = {
+  id: 'wasm.instance.no-leak',
+  needs: ['alloc', 'free', 'create', 'destroy', 'run'],
+  skipReason: needsTemplates,
+  check: (ctx) =>
+    measureGrowth(ctx, `a cycle creates an instance (factories in turn), runs it once on ${JSON.stringify('{"input":{}}')}, frees the result and destroys it`, (host) => {
+      const n = ctx.survey.templates.length;
+      let k = 0;
+      return () => {
+        const id = host.create(k++ % n);
+        host.run(id, NO_LEAK_PAYLOAD);
+        host.destroy(id);
+        return host.ledger.highestEnd;
+      };
+    }),
+};
