@@ -393,7 +393,8 @@ function checkU8Array(v: unknown, label: string): Classification {
   return firstOpen ?? VALID;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF stays in the text (serde_json does not skip it either).
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function isJsonText(bytes: Uint8Array): boolean {
   try {
@@ -467,8 +468,10 @@ function checkData(kind: DataKind, variant: string, data: unknown, present: bool
       return combine(data.map((e, i) => checkEncodable(e, `${label}[${i}]`)));
     case 'remote-reference': {
       if (Array.isArray(data)) return open(`${label} is an array (left open)`);
-      if (!isObject(data))
-        return invalid(`${label} must be an object {${schema.remoteReferenceMembers.map((m) => `"${m}"`).join(', ')}} of strings, got ${describeJson(data)}`);
+      if (!isObject(data)) {
+        const members = schema.remoteReferenceMembers.map((m) => `"${m}"`).join(', ');
+        return invalid(`${label} must be an object {${members}} of strings, got ${describeJson(data)}`);
+      }
       const body = combine(
         schema.remoteReferenceMembers.map((m) =>
           Object.hasOwn(data, m) ? checkString(data[m], `${label}.${m}`) : invalid(`${label} lacks the string member "${m}"`),

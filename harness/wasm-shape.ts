@@ -28,8 +28,11 @@ export interface WasmShape {
 
 type Binaryen = typeof import('binaryen').default;
 let binaryenPromise: Promise<Binaryen> | null = null;
+const PRELOADED = Symbol.for('packcheck.binaryen');
 function loadBinaryen(): Promise<Binaryen> {
-  binaryenPromise ??= import('binaryen').then((m) => m.default);
+  // The worker entry imports binaryen natively, before tsx's loader is on.
+  const pre = (globalThis as Record<symbol, unknown>)[PRELOADED] as Binaryen | undefined;
+  binaryenPromise ??= pre ? Promise.resolve(pre) : import('binaryen').then((m) => m.default);
   return binaryenPromise;
 }
 

@@ -92,12 +92,11 @@ export function findRustc(): Rustc | { missing: string } {
 
 /** Compiles the Rust reference pack, or one of its cfg mutants. */
 export function buildRust(rustc: Rustc, name: string, mutant?: string, src = RUST_REFERENCE): string {
-  const source = readFileSync(src);
-  const key = hash('rust', source, mutant ?? '', rustc.versionText);
+  const flags = ['--edition', '2021', '--crate-type', 'cdylib', '--target', 'wasm32-unknown-unknown', '--crate-name', 'reference_pack'];
+  flags.push('-C', 'opt-level=2', '-C', 'panic=abort', '-C', 'debuginfo=0', '-C', 'strip=debuginfo');
+  if (mutant) flags.push('--cfg', `mutant="${mutant}"`);
+  const key = hash('rust', readFileSync(src), rustc.versionText, ...flags);
   return cached(name, key, (tmp) => {
-    const args = ['--edition', '2021', '--crate-type', 'cdylib', '--target', 'wasm32-unknown-unknown', '-C', 'opt-level=2', '-C', 'panic=abort', '--crate-name', 'reference_pack', '-o', tmp];
-    if (mutant) args.push('--cfg', `mutant="${mutant}"`);
-    args.push(src);
-    execFileSync(rustc.path, args, { env: { ...process.env, PACKCHECK_ABI_VERSION: String(rustc.abiVersion) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(rustc.path, [...flags, '-o', tmp, src], { env: { ...process.env, PACKCHECK_ABI_VERSION: String(rustc.abiVersion) }, stdio: ['ignore', 'ignore', 'pipe'] });
   });
 }

@@ -543,9 +543,7 @@ pub extern "C" fn __reflow_pack_actor_run(
     };
 
     // 2. The payload bytes (read only).
-    if payload_len > 0
-        && (payload_ptr == 0 || payload_ptr as u64 + payload_len as u64 > memory_bytes())
-    {
+    if payload_len > 0 && (payload_ptr == 0 || payload_ptr as u64 + payload_len as u64 > memory_bytes()) {
         return fail(&out, -3, "parse payload: the payload block lies outside memory");
     }
     let raw: &[u8] = if payload_len == 0 {
@@ -575,7 +573,11 @@ pub extern "C" fn __reflow_pack_actor_run(
         match check_utf8(raw) {
             Ok(()) => raw,
             Err(message) => {
-                let code = if cfg!(mutant = "status-utf8-as-parse") { -3 } else { -2 };
+                let code = if cfg!(mutant = "status-utf8-as-parse") {
+                    -3
+                } else {
+                    -2
+                };
                 return fail(&out, code, &message);
             }
         }
@@ -638,10 +640,11 @@ fn tick(kind: ActorKind, instance_id: u32, text: &[u8], ports: &[Port], out: &Ou
 //
 // A strict RFC 8259 recursive-descent parser over already-validated UTF-8,
 // driven by the shape expected at each point, so no tree is ever built.
-// A Message envelope may carry `data` before `type`; its `data` value is
-// first checked for syntax only, then re-read once with the shape its
-// variant demands. Messages do not nest, so every byte is read a bounded
-// number of times and parsing stays linear.
+// When a Message envelope names its `type` before `data` (the usual order),
+// `data` is read once with the shape its variant demands. When `data` comes
+// first it is checked for syntax only, then re-read once with that shape.
+// Messages do not nest, so every byte is read at most twice and parsing
+// stays linear.
 
 /// Nesting limit: like serde_json, the 128th level of `[`/`{` is refused.
 const MAX_DEPTH: u32 = 128;
@@ -667,8 +670,15 @@ impl ParseError {
         let before = text.get(..pos).unwrap_or(&[]);
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
         let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-        let column = if pos < text.len() { pos - line_start + 1 } else { pos - line_start };
-        format!("parse payload: {} at line {} column {}", self.message, line, column)
+        let column = if pos < text.len() {
+            pos - line_start + 1
+        } else {
+            pos - line_start
+        };
+        format!(
+            "parse payload: {} at line {} column {}",
+            self.message, line, column
+        )
     }
 }
 
@@ -801,7 +811,9 @@ fn integer_parts(text: &[u8]) -> Option<(bool, u64)> {
     };
     let mut magnitude: u64 = 0;
     for &d in digits {
-        magnitude = magnitude.checked_mul(10)?.checked_add((d.wrapping_sub(b'0')) as u64)?;
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add((d.wrapping_sub(b'0')) as u64)?;
     }
     Some((negative, magnitude))
 }
@@ -1077,14 +1089,24 @@ impl<'a> Parser<'a> {
                 match v.kind {
                     Kind::Int => match integer_parts(self.text(v)) {
                         Some((false, m)) if m <= 255 => Ok(v),
-                        Some((true, 0)) => self.invalid_type(Val { kind: Kind::Float, ..v }, "u8"),
+                        Some((true, 0)) => self.invalid_type(
+                            Val {
+                                kind: Kind::Float,
+                                ..v
+                            },
+                            "u8",
+                        ),
                         _ => self.invalid_value(v, "u8"),
                     },
                     _ => self.invalid_type(v, "u8"),
                 }
             }
             Shape::Bytes | Shape::EncodableSeq if opener == Some(b'[') => {
-                let element = if shape == Shape::Bytes { Shape::U8 } else { Shape::Encodable };
+                let element = if shape == Shape::Bytes {
+                    Shape::U8
+                } else {
+                    Shape::Encodable
+                };
                 self.array(element)?;
                 Ok(Val {
                     kind: Kind::Arr,
@@ -1097,7 +1119,9 @@ impl<'a> Parser<'a> {
                 self.invalid_type(v, "a sequence")
             }
             Shape::OptionalEncodable if opener == Some(b'n') => self.generic(),
-            Shape::Encodable | Shape::OptionalEncodable => self.structure(shape, opener, start, "struct EncodableValue"),
+            Shape::Encodable | Shape::OptionalEncodable => {
+                self.structure(shape, opener, start, "struct EncodableValue")
+            }
             Shape::RemoteRef => self.structure(shape, opener, start, "struct RemoteReference"),
             Shape::NetEvent => self.structure(shape, opener, start, "struct NetworkEvent"),
             Shape::StreamHandle => self.structure(shape, opener, start, "struct StreamHandle"),
@@ -1136,7 +1160,13 @@ impl<'a> Parser<'a> {
         }
         match integer_parts(text) {
             // `-0` reads as a float in serde_json.
-            Some((true, 0)) => self.invalid_type(Val { kind: Kind::Float, ..v }, "i64"),
+            Some((true, 0)) => self.invalid_type(
+                Val {
+                    kind: Kind::Float,
+                    ..v
+                },
+                "i64",
+            ),
             Some((true, m)) if m <= 1u64 << 63 => Ok(v),
             Some((false, m)) if m <= i64::MAX as u64 => Ok(v),
             _ => self.invalid_value(v, "i64"),
@@ -1273,11 +1303,17 @@ impl<'a> Parser<'a> {
             Kind::Arr | Kind::Obj => v.start,
             _ => v.end,
         };
-        self.err(format!("invalid type: {}, expected {}", self.describe(v), expected), pos)
+        self.err(
+            format!("invalid type: {}, expected {}", self.describe(v), expected),
+            pos,
+        )
     }
 
     fn invalid_value<T>(&self, v: Val, expected: &str) -> PResult<T> {
-        self.err(format!("invalid value: {}, expected {}", self.describe(v), expected), v.end)
+        self.err(
+            format!("invalid value: {}, expected {}", self.describe(v), expected),
+            v.end,
+        )
     }
 
     // ── plain JSON syntax
@@ -1399,7 +1435,10 @@ impl<'a> Parser<'a> {
                     self.escape(decode)?;
                 }
                 Some(_) => {
-                    return self.err("control character (\\u0000-\\u001F) found while parsing a string", self.i)
+                    return self.err(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                        self.i,
+                    )
                 }
                 None => return self.err("EOF while parsing a string", self.i),
             }

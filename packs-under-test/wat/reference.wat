@@ -20,8 +20,12 @@
 ;;   9. run, register, version  (the remaining exports)
 ;;
 ;; Conventions: every pointer and length is unsigned (i32.*_u compares,
-;; ptr+len sums done in i64); validators return 1 = ok, 0 = reject;
-;; nothing traps on any payload.
+;; ptr+len sums done in i64). Validators answer 1 = ok, 0 = reject;
+;; scanners (the $j_* token functions, $check_message, $check_input)
+;; answer the position just past what they accepted, 0 = reject.
+;; Characters are written as decimal byte values ('"' = 34, '' = 92,
+;; '{' = 123, '}' = 125, '[' = 91, ']' = 93, ',' = 44, ':' = 58).
+;; Nothing traps on any payload.
 (module
 
   ;; ===================================================================
@@ -44,6 +48,7 @@
   ;;  1024  Message variant names, 16-byte slots, index = variant number
   ;;  1280  NetworkEvent event_type names, 32-byte slots
   ;;  1536  byte-class table, 256 bytes (section 3; read with offset=1536)
+  ;;  1792  JSON container stack, 256 bytes (section 6)
   ;;  2048  allocator free-list heads, 32 x i32 (index = size class)
   ;;  2176  decimal scratch buffer (32 bytes, digits written backwards)
   ;;  4096  heap base (bump allocation starts here)
@@ -367,36 +372,50 @@
   ;; ===================================================================
   ;; 6. JSON parser/validator (RFC 8259, strict)
   ;; ===================================================================
-  ;; Recursive descent over the payload, which ends at $je. Every $j_*
-  ;; function takes the position of the first byte of its token and
-  ;; returns the position just past it, or 0 to reject (a real end
-  ;; position is never 0: each token is at least one byte long).
-  ;; Containers nest at most $MAX_DEPTH deep (deeper is a reject, never
-  ;; a trap). Strings: no raw control characters, only the RFC escapes,
-  ;; and an escaped surrogate must be a high one (D800..DBFF) directly
-  ;; followed by an escaped low one (DC00..DFFF), as serde_json requires.
+  ;; An explicit-stack state machine over [$p, $je): no recursion, and
+  ;; nesting deeper than $MAX_DEPTH containers is a reject, never a trap.
+  ;; The stack holds the opening byte ('{' or '[') of every open
+  ;; container, one byte per level, at $JSON_STACK.
+  ;; Every state first skips whitespace, then looks at the byte $c at
+  ;; the cursor (-1 at the end of the text):
+  ;;   VALUE          a value must start here
+  ;;   VALUE_OR_END   just after '[': a value, or ']'
+  ;;   KEY            a member name (a string) must start here
+  ;;   KEY_OR_END     just after '{': a member name, or '}'
+  ;;   COLON          ':' between a member name and its value
+  ;;   AFTER          after a value: ',' or the closer of the innermost
+  ;;                  container, or (at depth 0) the end of the text
+  ;; Strings, numbers and literals are scanned by $j_string, $j_number
+  ;; and $j_literal: each takes the position of the token's first byte
+  ;; and returns the position just past it, or 0 to reject (a real end
+  ;; position is never 0: a token is at least one byte long).
+  ;; Strings: no raw control characters, only the RFC escapes, and an
+  ;; escaped surrogate must be a high one (D800..DBFF) directly followed
+  ;; by an escaped low one (DC00..DFFF), as serde_json requires.
 
-  (global $MAX_DEPTH i32 (i32.const 256))
-  (global $je (mut i32) (i32.const 0))   ;; end of the payload
+  (global $MAX_DEPTH  i32 (i32.const 256))
+  (global $JSON_STACK i32 (i32.const 1792))   ;; 256 bytes
+  (global $je (mut i32) (i32.const 0))        ;; end of the payload
 
-  ;; The byte at $p, or -1 at the end.
-  (func $j_byte (param $p i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $p) (global.get $je))
-      (then (i32.load8_u (local.get $p)))
-      (else (i32.const -1))))
+  (global $ST_VALUE        i32 (i32.const 0))
+  (global $ST_VALUE_OR_END i32 (i32.const 1))
+  (global $ST_KEY          i32 (i32.const 2))
+  (global $ST_KEY_OR_END   i32 (i32.const 3))
+  (global $ST_COLON        i32 (i32.const 4))
+  (global $ST_AFTER        i32 (i32.const 5))
 
-  ;; Skip whitespace (never fails).
-  (func $j_ws (param $p i32) (result i32)
-    (local $e i32)
-    (local.set $e (global.get $je))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $p) (local.get $e)))
-        (br_if $done (i32.eqz (i32.and (i32.load8_u offset=1536 (i32.load8_u (local.get $p)))
-                                       (global.get $CL_WS))))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $next)))
-    (local.get $p))
+  ;; The literal $lit (a NUL-terminated static string) at $p.
+  (func $j_literal (param $p i32) (param $lit i32) (result i32)
+    (local $c i32)
+    (loop $next
+      (local.set $c (i32.load8_u (local.get $lit)))
+      (if (i32.eqz (local.get $c)) (then (return (local.get $p))))
+      (if (i32.ge_u (local.get $p) (global.get $je)) (then (return (i32.const 0))))
+      (if (i32.ne (i32.load8_u (local.get $p)) (local.get $c)) (then (return (i32.const 0))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (local.set $lit (i32.add (local.get $lit) (i32.const 1)))
+      (br $next))
+    (i32.const 0))
 
   ;; Skip zero or more digits (never fails).
   (func $j_digits (param $p i32) (result i32)
@@ -411,36 +430,47 @@
         (br $next)))
     (local.get $p))
 
-  ;; The literal $lit (a NUL-terminated static string) at $p.
-  (func $j_literal (param $p i32) (param $lit i32) (result i32)
-    (local $c i32)
-    (loop $next
-      (local.set $c (i32.load8_u (local.get $lit)))
-      (if (i32.eqz (local.get $c)) (then (return (local.get $p))))
-      (if (i32.ne (call $j_byte (local.get $p)) (local.get $c)) (then (return (i32.const 0))))
-      (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (local.set $lit (i32.add (local.get $lit) (i32.const 1)))
-      (br $next))
-    (i32.const 0))
+  ;; The byte at $p, or -1 at the end.
+  (func $j_byte (param $p i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $p) (global.get $je))
+      (then (i32.load8_u (local.get $p)))
+      (else (i32.const -1))))
 
   ;; number = [ "-" ] ( "0" / 1-9 *DIGIT ) [ "." 1*DIGIT ] [ (e/E) [+/-] 1*DIGIT ]
+  ;; $c is the byte at $p, or -1 at the end.
   (func $j_number (param $p i32) (result i32)
-    (local $c i32)
-    (if (i32.eq (call $j_byte (local.get $p)) (i32.const 45))                 ;; '-'
-      (then (local.set $p (i32.add (local.get $p) (i32.const 1)))))
+    (local $e i32) (local $c i32)
+    (local.set $e (global.get $je))
     (local.set $c (call $j_byte (local.get $p)))
-    (if (i32.eq (local.get $c) (i32.const 48))                                ;; '0'
+    ;; [ "-" ]
+    (if (i32.eq (local.get $c) (i32.const 45))
+      (then
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (local.set $c (call $j_byte (local.get $p)))))
+    ;; "0" / 1-9 *DIGIT
+    (if (i32.eq (local.get $c) (i32.const 48))
       (then (local.set $p (i32.add (local.get $p) (i32.const 1))))
       (else
-        (if (call $is_digit (local.get $c))                                   ;; 1-9 *DIGIT
-          (then (local.set $p (call $j_digits (i32.add (local.get $p) (i32.const 1)))))
-          (else (return (i32.const 0))))))
-    (if (i32.eq (call $j_byte (local.get $p)) (i32.const 46))                 ;; '.' 1*DIGIT
+        (if (i32.eqz (call $is_digit (local.get $c))) (then (return (i32.const 0))))
+        (block $int_done
+          (loop $int
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br_if $int_done (i32.ge_u (local.get $p) (local.get $e)))
+            (br_if $int (i32.and (i32.load8_u offset=1536 (i32.load8_u (local.get $p)))
+                                 (global.get $CL_DIGIT)))))))
+    ;; most numbers end here, before a delimiter
+    (if (i32.ge_u (local.get $p) (local.get $e)) (then (return (local.get $p))))
+    (local.set $c (i32.load8_u (local.get $p)))
+    (if (i32.and (i32.load8_u offset=1536 (local.get $c)) (global.get $CL_END))
+      (then (return (local.get $p))))
+    ;; [ "." 1*DIGIT ]
+    (if (i32.eq (local.get $c) (i32.const 46))
       (then
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (if (i32.eqz (call $is_digit (call $j_byte (local.get $p)))) (then (return (i32.const 0))))
-        (local.set $p (call $j_digits (local.get $p)))))
-    (local.set $c (call $j_byte (local.get $p)))
+        (local.set $p (call $j_digits (local.get $p)))
+        (local.set $c (call $j_byte (local.get $p)))))
+    ;; [ (e/E) [+/-] 1*DIGIT ]
     (if (i32.or (i32.eq (local.get $c) (i32.const 101))                       ;; 'e'
                 (i32.eq (local.get $c) (i32.const 69)))                       ;; 'E'
       (then
@@ -509,77 +539,107 @@
       (return (i32.const 0)))                                                      ;; bad escape
     (i32.const 0))
 
-  ;; An object; $p is on '{'. $depth counts this object.
-  (func $j_object (param $p i32) (param $depth i32) (result i32)
-    (if (i32.gt_u (local.get $depth) (global.get $MAX_DEPTH)) (then (return (i32.const 0))))
-    (local.set $p (call $j_ws (i32.add (local.get $p) (i32.const 1))))
-    (if (i32.eq (call $j_byte (local.get $p)) (i32.const 125))                 ;; '}': empty
-      (then (return (i32.add (local.get $p) (i32.const 1)))))
-    (loop $member
-      (if (i32.ne (call $j_byte (local.get $p)) (i32.const 34))                ;; key
-        (then (return (i32.const 0))))
-      (local.set $p (call $j_string (local.get $p)))
-      (if (i32.eqz (local.get $p)) (then (return (i32.const 0))))
-      (local.set $p (call $j_ws (local.get $p)))
-      (if (i32.ne (call $j_byte (local.get $p)) (i32.const 58))                ;; ':'
-        (then (return (i32.const 0))))
-      (local.set $p (call $j_value (call $j_ws (i32.add (local.get $p) (i32.const 1)))
-                                   (local.get $depth)))
-      (if (i32.eqz (local.get $p)) (then (return (i32.const 0))))
-      (local.set $p (call $j_ws (local.get $p)))
-      (if (i32.eq (call $j_byte (local.get $p)) (i32.const 44))                ;; ','
-        (then
-          (local.set $p (call $j_ws (i32.add (local.get $p) (i32.const 1))))
-          (br $member))))
-    (if (i32.eq (call $j_byte (local.get $p)) (i32.const 125))                 ;; '}'
-      (then (return (i32.add (local.get $p) (i32.const 1)))))
-    (i32.const 0))
-
-  ;; An array; $p is on '['. $depth counts this array.
-  (func $j_array (param $p i32) (param $depth i32) (result i32)
-    (if (i32.gt_u (local.get $depth) (global.get $MAX_DEPTH)) (then (return (i32.const 0))))
-    (local.set $p (call $j_ws (i32.add (local.get $p) (i32.const 1))))
-    (if (i32.eq (call $j_byte (local.get $p)) (i32.const 93))                  ;; ']': empty
-      (then (return (i32.add (local.get $p) (i32.const 1)))))
-    (loop $element
-      (local.set $p (call $j_value (local.get $p) (local.get $depth)))
-      (if (i32.eqz (local.get $p)) (then (return (i32.const 0))))
-      (local.set $p (call $j_ws (local.get $p)))
-      (if (i32.eq (call $j_byte (local.get $p)) (i32.const 44))                ;; ','
-        (then
-          (local.set $p (call $j_ws (i32.add (local.get $p) (i32.const 1))))
-          (br $element))))
-    (if (i32.eq (call $j_byte (local.get $p)) (i32.const 93))                  ;; ']'
-      (then (return (i32.add (local.get $p) (i32.const 1)))))
-    (i32.const 0))
-
-  ;; Any value at $p (no leading whitespace); $depth = enclosing depth.
-  (func $j_value (param $p i32) (param $depth i32) (result i32)
-    (local $c i32)
-    (local.set $c (call $j_byte (local.get $p)))
-    (if (i32.eq (local.get $c) (i32.const 123))                                  ;; '{'
-      (then (return (call $j_object (local.get $p) (i32.add (local.get $depth) (i32.const 1))))))
-    (if (i32.eq (local.get $c) (i32.const 91))                                   ;; '['
-      (then (return (call $j_array (local.get $p) (i32.add (local.get $depth) (i32.const 1))))))
-    (if (i32.eq (local.get $c) (i32.const 34))                                   ;; '"'
-      (then (return (call $j_string (local.get $p)))))
-    (if (i32.eq (local.get $c) (i32.const 116))                                  ;; 't'
-      (then (return (call $j_literal (local.get $p) (global.get $LIT_TRUE)))))
-    (if (i32.eq (local.get $c) (i32.const 102))                                  ;; 'f'
-      (then (return (call $j_literal (local.get $p) (global.get $LIT_FALSE)))))
-    (if (i32.eq (local.get $c) (i32.const 110))                                  ;; 'n'
-      (then (return (call $j_literal (local.get $p) (global.get $LIT_NULL)))))
-    (if (i32.or (i32.eq (local.get $c) (i32.const 45)) (call $is_digit (local.get $c)))
-      (then (return (call $j_number (local.get $p)))))
-    (i32.const 0))                                                               ;; end, or no value
-
   ;; The whole text [$p, $p + $len) is exactly one JSON value, with
   ;; optional whitespace around it. Leaves $je set for section 7.
   (func $json_valid (param $p i32) (param $len i32) (result i32)
-    (global.set $je (i32.add (local.get $p) (local.get $len)))
-    (local.set $p (call $j_value (call $j_ws (local.get $p)) (i32.const 0)))     ;; also: empty
-    (if (i32.eqz (local.get $p)) (then (return (i32.const 0))))
-    (i32.eq (call $j_ws (local.get $p)) (global.get $je)))                       ;; trailing junk
+    (local $e i32) (local $c i32) (local $state i32) (local $depth i32) (local $top i32)
+    (local.set $e (i32.add (local.get $p) (local.get $len)))
+    (global.set $je (local.get $e))
+    (local.set $state (global.get $ST_VALUE))
+    (loop $machine
+      ;; skip whitespace
+      (block $ws_done
+        (loop $ws
+          (br_if $ws_done (i32.ge_u (local.get $p) (local.get $e)))
+          (br_if $ws_done (i32.eqz (i32.and (i32.load8_u offset=1536 (i32.load8_u (local.get $p)))
+                                            (global.get $CL_WS))))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br $ws)))
+      ;; the byte at the cursor, -1 at the end
+      (local.set $c (i32.const -1))
+      (if (i32.lt_u (local.get $p) (local.get $e)) (then (local.set $c (i32.load8_u (local.get $p)))))
+      (block $s_after
+        (block $s_colon
+          (block $s_key
+            (block $s_key_or_end
+              (block $s_value
+                (block $s_value_or_end
+                  (br_table $s_value $s_value_or_end $s_key $s_key_or_end $s_colon $s_after
+                            (local.get $state)))
+                ;; ---- VALUE_OR_END: ']' closes the empty array (AFTER pops it),
+                ;;      anything else must be a value
+                (if (i32.eq (local.get $c) (i32.const 93))
+                  (then
+                    (local.set $state (global.get $ST_AFTER))
+                    (br $machine))))
+              ;; ---- VALUE
+              ;; '{' or '[': open a container
+              (if (i32.or (i32.eq (local.get $c) (i32.const 123)) (i32.eq (local.get $c) (i32.const 91)))
+                (then
+                  (if (i32.ge_u (local.get $depth) (global.get $MAX_DEPTH))   ;; too deep
+                    (then (return (i32.const 0))))
+                  (i32.store8 (i32.add (global.get $JSON_STACK) (local.get $depth)) (local.get $c))
+                  (local.set $depth (i32.add (local.get $depth) (i32.const 1)))
+                  (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                  (local.set $state (select (global.get $ST_KEY_OR_END) (global.get $ST_VALUE_OR_END)
+                                            (i32.eq (local.get $c) (i32.const 123))))
+                  (br $machine)))
+              ;; a scalar
+              (block $scanned
+                (if (i32.eq (local.get $c) (i32.const 34))                    ;; '"'
+                  (then (local.set $p (call $j_string (local.get $p))) (br $scanned)))
+                (if (i32.or (i32.eq (local.get $c) (i32.const 45))                   ;; '-' or digit
+                            (i32.lt_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10)))
+                  (then (local.set $p (call $j_number (local.get $p))) (br $scanned)))
+                (if (i32.eq (local.get $c) (i32.const 116))                   ;; 't'
+                  (then (local.set $p (call $j_literal (local.get $p) (global.get $LIT_TRUE))) (br $scanned)))
+                (if (i32.eq (local.get $c) (i32.const 102))                   ;; 'f'
+                  (then (local.set $p (call $j_literal (local.get $p) (global.get $LIT_FALSE))) (br $scanned)))
+                (if (i32.eq (local.get $c) (i32.const 110))                   ;; 'n'
+                  (then (local.set $p (call $j_literal (local.get $p) (global.get $LIT_NULL))) (br $scanned)))
+                (return (i32.const 0)))                                       ;; no value here (or the end)
+              (if (i32.eqz (local.get $p)) (then (return (i32.const 0))))     ;; bad token
+              (local.set $state (global.get $ST_AFTER))
+              (br $machine))
+            ;; ---- KEY_OR_END: '}' closes the empty object (AFTER pops it)
+            (if (i32.eq (local.get $c) (i32.const 125))
+              (then
+                (local.set $state (global.get $ST_AFTER))
+                (br $machine))))
+          ;; ---- KEY
+          (if (i32.ne (local.get $c) (i32.const 34)) (then (return (i32.const 0))))
+          (local.set $p (call $j_string (local.get $p)))
+          (if (i32.eqz (local.get $p)) (then (return (i32.const 0))))
+          (local.set $state (global.get $ST_COLON))
+          (br $machine))
+        ;; ---- COLON
+        (if (i32.ne (local.get $c) (i32.const 58)) (then (return (i32.const 0))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (local.set $state (global.get $ST_VALUE))
+        (br $machine))
+      ;; ---- AFTER
+      ;; at depth 0 the text must end here (no trailing junk)
+      (if (i32.eqz (local.get $depth)) (then (return (i32.eq (local.get $p) (local.get $e)))))
+      (local.set $top (i32.load8_u (i32.add (global.get $JSON_STACK)
+                                            (i32.sub (local.get $depth) (i32.const 1)))))
+      ;; ',': another member or element follows (no trailing comma: the
+      ;; next state accepts no closer)
+      (if (i32.eq (local.get $c) (i32.const 44))
+        (then
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (local.set $state (select (global.get $ST_KEY) (global.get $ST_VALUE)
+                                    (i32.eq (local.get $top) (i32.const 123))))
+          (br $machine)))
+      ;; the matching closer pops the container
+      (if (i32.or
+            (i32.and (i32.eq (local.get $c) (i32.const 125)) (i32.eq (local.get $top) (i32.const 123)))
+            (i32.and (i32.eq (local.get $c) (i32.const 93)) (i32.eq (local.get $top) (i32.const 91))))
+        (then
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (local.set $depth (i32.sub (local.get $depth) (i32.const 1)))
+          (br $machine)))
+      (return (i32.const 0)))
+    (i32.const 0))
 
   ;; ===================================================================
   ;; 7. message validator
@@ -797,31 +857,38 @@
     (local $q i32) (local $c i32) (local $v i32) (local $n i32)
     (if (i32.eqz (call $check_array (local.get $a))) (then (return (i32.const 0))))
     (local.set $q (call $first_item (local.get $a)))
-    (block $done
-      (loop $element
-        (br_if $done (i32.eqz (local.get $q)))
-        ;; up to 3 digits, value <= 255
-        (local.set $v (i32.const 0))
-        (local.set $n (i32.const 0))
-        (block $digits_done
-          (loop $digit
-            (local.set $c (i32.load8_u (local.get $q)))
-            (br_if $digits_done (i32.eqz (i32.and (i32.load8_u offset=1536 (local.get $c))
-                                                  (global.get $CL_DIGIT))))
-            (local.set $v (i32.add (i32.mul (local.get $v) (i32.const 10))
-                                   (i32.sub (local.get $c) (i32.const 48))))
-            (local.set $n (i32.add (local.get $n) (i32.const 1)))
-            (if (i32.gt_u (local.get $n) (i32.const 3)) (then (return (i32.const 0))))
-            (local.set $q (i32.add (local.get $q) (i32.const 1)))
-            (br $digit)))
-        (if (i32.eqz (local.get $n)) (then (return (i32.const 0))))   ;; not a non-negative number
-        (if (i32.gt_u (local.get $v) (i32.const 255)) (then (return (i32.const 0))))
-        (if (i32.or (i32.eq (local.get $c) (i32.const 46))            ;; fraction / exponent
-                    (i32.or (i32.eq (local.get $c) (i32.const 101)) (i32.eq (local.get $c) (i32.const 69))))
-          (then (return (i32.const 0))))
-        (local.set $q (call $next_item (local.get $q)))
-        (br $element)))
-    (i32.const 1))
+    (if (i32.eqz (local.get $q)) (then (return (i32.const 1))))           ;; []
+    (loop $element
+      ;; up to 3 digits, value <= 255
+      (local.set $v (i32.const 0))
+      (local.set $n (i32.const 0))
+      (block $digits_done
+        (loop $digit
+          (local.set $c (i32.load8_u (local.get $q)))
+          (br_if $digits_done (i32.eqz (i32.and (i32.load8_u offset=1536 (local.get $c))
+                                                (global.get $CL_DIGIT))))
+          (local.set $v (i32.add (i32.mul (local.get $v) (i32.const 10))
+                                 (i32.sub (local.get $c) (i32.const 48))))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (if (i32.gt_u (local.get $n) (i32.const 3)) (then (return (i32.const 0))))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $digit)))
+      (if (i32.eqz (local.get $n)) (then (return (i32.const 0))))     ;; not a non-negative number
+      (if (i32.gt_u (local.get $v) (i32.const 255)) (then (return (i32.const 0))))
+      (if (i32.or (i32.eq (local.get $c) (i32.const 46))              ;; fraction / exponent
+                  (i32.or (i32.eq (local.get $c) (i32.const 101)) (i32.eq (local.get $c) (i32.const 69))))
+        (then (return (i32.const 0))))
+      ;; on to the next element: [ws] ',' [ws], or [ws] ']'
+      (if (i32.and (i32.load8_u offset=1536 (local.get $c)) (global.get $CL_WS))
+        (then
+          (local.set $q (call $s_ws (local.get $q)))
+          (local.set $c (i32.load8_u (local.get $q)))))
+      (if (i32.eq (local.get $c) (i32.const 93)) (then (return (i32.const 1))))   ;; ']'
+      (local.set $q (i32.add (local.get $q) (i32.const 1)))                       ;; past ','
+      (if (i32.and (i32.load8_u offset=1536 (i32.load8_u (local.get $q))) (global.get $CL_WS))
+        (then (local.set $q (call $s_ws (local.get $q)))))
+      (br $element))
+    (i32.const 0))
 
   ;; EncodableValue: {"data": [u8, ...], ...}.
   (func $check_encodable (param $q i32) (result i32)

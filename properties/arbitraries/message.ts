@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { I64_MAX, I64_MIN, INPUT_VARIANTS, NETWORK_EVENT_TYPES, type InputVariant } from '../../harness/message-schema.ts';
 import { RawJson, jsonObject, utf8, type Json } from './json-text.ts';
+import { scalarValueChar, unicodeString } from './utf8.ts';
 
 export interface MessageOptions {
   /** Strings for String / Error data and RemoteReference members. Must not yield lone surrogates for a "valid" Message. */
@@ -18,15 +19,15 @@ export interface EncodableJson {
   data: number[];
 }
 
-/** Default strings: any Unicode scalar values (fast-check's 'binary' unit has no surrogates), some ASCII-heavy. */
+/** Default strings: any Unicode scalar values (no lone surrogates), some ASCII-heavy. */
 export function defaultString(): fc.Arbitrary<string> {
-  return fc.oneof(fc.string({ unit: 'binary', maxLength: 16 }), fc.string({ unit: 'grapheme-ascii', maxLength: 16 }));
+  return fc.oneof(unicodeString({ maxLength: 16 }), fc.string({ unit: 'grapheme-ascii', maxLength: 16 }));
 }
 
 /** Small JSON texts for the inside of an EncodableValue (no lone surrogate escapes). */
 export function smallJsonText(): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 4, arbitrary: fc.json({ maxDepth: 2, stringUnit: 'binary' }) },
+    { weight: 4, arbitrary: fc.json({ maxDepth: 2, stringUnit: scalarValueChar() }) },
     { weight: 1, arbitrary: i64().map((b) => b.toString()) },
     { weight: 1, arbitrary: fc.constantFrom('null', 'true', 'false', '0', '""', '[]', '{}', '{"a":[1,2,{"b":null}]}', '"\\u0000"', '1.5e300') },
   );
@@ -89,7 +90,18 @@ const FLOAT_EDGES: readonly number[] = [
 ];
 
 /** Finite number text JSON.stringify never writes, all must-accept for Float. */
-const FLOAT_RAW: readonly string[] = ['1.0', '-0.0', '-0', '1e3', '1E+3', '2.5e-3', '1.5E2', '0.0', '123456789012345678901234567890', '0.1000000000000000055511151231257827'];
+const FLOAT_RAW: readonly string[] = [
+  '1.0',
+  '-0.0',
+  '-0',
+  '1e3',
+  '1E+3',
+  '2.5e-3',
+  '1.5E2',
+  '0.0',
+  '123456789012345678901234567890', // beyond u64: serde_json reads it as f64
+  '0.1000000000000000055511151231257827', // more digits than f64 holds
+];
 
 /** Finite doubles: random, tiny and huge magnitudes, integers, and number forms such as `1.0` and `1e3`. */
 export function finiteFloat(): fc.Arbitrary<Json> {

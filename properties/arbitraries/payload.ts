@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { INPUT_VARIANTS, MESSAGE_VARIANTS, NETWORK_EVENT_TYPES } from '../../harness/message-schema.ts';
 import { RawJson, jsonObject, stringifyJson, utf8, type Json } from './json-text.ts';
 import { defaultString, encodableValue, i64, u8Array, validMessage } from './message.ts';
-import { invalidUtf8Sequence, type InvalidUtf8 } from './utf8.ts';
+import { invalidUtf8Sequence, scalarValueChar, unicodeString, type InvalidUtf8 } from './utf8.ts';
 
 export interface PayloadCase {
   /** What was generated, e.g. `valid`, `invalid-utf8:overlong@port-name`, `bad-shape:message:Integer-data-string`, `large:bytes:1048576`. */
@@ -128,7 +128,7 @@ function renderSpec(spec: PayloadSpec, hooks: RenderHooks = {}): string {
 /** Port names: any Unicode scalar values, with quotes, backslashes and familiar names overrepresented. */
 export function portName(): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
+    { weight: 3, arbitrary: unicodeString({ maxLength: 12 }) },
     { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom('"', '\\', '/', 'a', ' ', '\u0000', '\n', '\u00e9', '\u{1F600}'), maxLength: 6 }) },
     { weight: 1, arbitrary: fc.constantFrom('in', 'out', 'input', 'data', 'type', 'error', '', '__proto__', 'constructor', 'toString') },
   );
@@ -136,22 +136,25 @@ export function portName(): fc.Arbitrary<string> {
 
 /** Small JSON values (no lone surrogates; `-0` is written as `0`). */
 function smallJson(): fc.Arbitrary<Json> {
-  return fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }) as fc.Arbitrary<Json>;
+  return fc.jsonValue({ maxDepth: 2, stringUnit: scalarValueChar() }) as fc.Arbitrary<Json>;
 }
 
 /** Extra top-level members, ignored by 0.2.1 (never named `input`). */
 function extraMembers(): fc.Arbitrary<Array<[string, Json]>> {
   const member = fc.oneof(
-    fc.tuple(fc.constant('config'), fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), smallJson(), { maxKeys: 4 }) as fc.Arbitrary<Json>),
+    fc.tuple(fc.constant('config'), fc.dictionary(unicodeString({ maxLength: 6 }), smallJson(), { maxKeys: 4 }) as fc.Arbitrary<Json>),
     fc.tuple(
-      fc.string({ unit: 'binary', maxLength: 8 }).filter((k) => k !== 'input'),
+      unicodeString({ maxLength: 8 }).filter((k) => k !== 'input'),
       smallJson(),
     ),
   );
   return fc.uniqueArray(member, { selector: (m) => m[0], maxLength: 2 });
 }
 
-function payloadSpec(ports: readonly string[], opts: PayloadOptions, inputModes: PayloadSpec['input'][] = ['object', 'object', 'object', 'object', 'object', 'empty', 'missing']): fc.Arbitrary<PayloadSpec> {
+/** `input` is an object with entries 5 times in 7, empty once, missing once. */
+const DEFAULT_INPUT_MODES: PayloadSpec['input'][] = ['object', 'object', 'object', 'object', 'object', 'empty', 'missing'];
+
+function payloadSpec(ports: readonly string[], opts: PayloadOptions, inputModes = DEFAULT_INPUT_MODES): fc.Arbitrary<PayloadSpec> {
   const msg = opts.messageArb ?? validMessage(opts.stringArb !== undefined ? { stringArb: opts.stringArb } : {});
   const name = opts.stringArb ?? portName();
   return fc
@@ -230,9 +233,10 @@ export function invalidUtf8Payload(ports: readonly string[], opts: PayloadOption
       msg: opts.messageArb ?? validMessage(),
       typeFirst: fc.boolean(),
     })
-    .map(({ spec, seq, target, key, s, at, pos, msg, typeFirst }) => build(spec, seq, target === 'end' && !seq.truncated ? 'port-name' : target, key, s, at, pos, msg, typeFirst));
+    .map((c) => build({ ...c, target: c.target === 'end' && !c.seq.truncated ? 'port-name' : c.target }));
 
-  function build(spec: PayloadSpec, seq: InvalidUtf8, target: string, key: string, s: string, at: number, pos: number, msg: Json, typeFirst: boolean): PayloadCase {
+  function build(c: { spec: PayloadSpec; seq: InvalidUtf8; target: string; key: string; s: string; at: number; pos: number; msg: Json; typeFirst: boolean }): PayloadCase {
+    const { spec, seq, target, key, s, at, pos, msg, typeFirst } = c;
     const kind = `invalid-utf8:${seq.kind}@${target}`;
     if (target === 'end') return bytesCase(kind, concatBytes(utf8(renderSpec(spec)), seq.bytes));
     const entries = spec.entries.filter((e) => e.key !== key);
@@ -250,6 +254,10 @@ export function invalidUtf8Payload(ports: readonly string[], opts: PayloadOption
 
 // ---------------------------------------------------------------------------
 // Invalid JSON
+
+/** Keep an `input` member even where the spec has none, so a defect in its key shows. */
+const forcedInput = (s: PayloadSpec): string | undefined => (s.input === 'missing' ? '{}' : undefined);
+const bareKey = (k: string): string => k.replace(/[^A-Za-z0-9_$]/g, '_') || 'k';
 
 /** Tokens that are not JSON values. */
 const BAD_TOKENS: readonly string[] = [
@@ -308,19 +316,24 @@ export function invalidJsonPayload(ports: readonly string[], opts: PayloadOption
       if (c >= 0xd800 && c <= 0xdbff) k--; // never split a surrogate pair
       return textCase('invalid-json:truncation', text.slice(0, Math.max(1, k)));
     }),
-    fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 24 }), jsonish).map((t) => textCase('invalid-json:random-text', t)),
+    fc.oneof(unicodeString({ minLength: 1, maxLength: 24 }), jsonish).map((t) => textCase('invalid-json:random-text', t)),
     fc.tuple(spec, fc.constantFrom<'input' | 'top'>('input', 'top')).map(([s, where]) =>
       textCase(`invalid-json:trailing-comma-${where}`, renderSpec(where === 'input' ? { ...s, input: 'object' } : s, { trailingComma: where })),
     ),
-    spec.map((s) => textCase('invalid-json:single-quotes', renderSpec(s, { topKeyText: (k) => `'${k}'`, inputText: s.input === 'missing' ? '{}' : undefined }))),
-    spec.map((s) => textCase('invalid-json:unquoted-keys', renderSpec(s, { topKeyText: (k) => k.replace(/[^A-Za-z0-9_$]/g, '_') || 'k', inputText: s.input === 'missing' ? '{}' : undefined }))),
-    fc.tuple(spec, fc.constantFrom(...BAD_TOKENS), fc.constantFrom('Integer', 'Float', 'String', 'Boolean', 'Bytes'), fc.nat(), fc.boolean()).map(([s, token, variant, pos, typeFirst]) => {
-      const entries = [...s.entries];
-      const data = new RawJson(token);
-      entries.splice(pos % (entries.length + 1), 0, { key: `bad-token-${pos}`, value: typeFirst ? { type: variant, data } : { data, type: variant } });
-      return textCase('invalid-json:bad-token', renderSpec({ ...s, input: 'object', entries }));
-    }),
-    fc.tuple(spec, fc.constantFrom(' x', '{}', ',', ']', '}', ' null', '\u0000')).map(([s, tail]) => textCase('invalid-json:trailing-garbage', renderSpec(s) + tail)),
+    spec.map((s) => textCase('invalid-json:single-quotes', renderSpec(s, { topKeyText: (k) => `'${k}'`, inputText: forcedInput(s) }))),
+    spec.map((s) => textCase('invalid-json:unquoted-keys', renderSpec(s, { topKeyText: bareKey, inputText: forcedInput(s) }))),
+    fc
+      .tuple(spec, fc.constantFrom(...BAD_TOKENS), fc.constantFrom('Integer', 'Float', 'String', 'Boolean', 'Bytes'), fc.nat(), fc.boolean())
+      .map(([s, token, variant, pos, typeFirst]) => {
+        const entries = [...s.entries];
+        const data = new RawJson(token);
+        const value = typeFirst ? { type: variant, data } : { data, type: variant };
+        entries.splice(pos % (entries.length + 1), 0, { key: `bad-token-${pos}`, value });
+        return textCase('invalid-json:bad-token', renderSpec({ ...s, input: 'object', entries }));
+      }),
+    fc
+      .tuple(spec, fc.constantFrom(' x', '{}', ',', ']', '}', ' null', '\u0000'))
+      .map(([s, tail]) => textCase('invalid-json:trailing-garbage', renderSpec(s) + tail)),
   ];
   return fc.oneof(...cases).filter((c) => !parsesAsJson(c.text ?? ''));
 }
@@ -339,10 +352,10 @@ function jsonOfType(t: JsonTypeName): fc.Arbitrary<Json> {
     case 'number':
       return fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), i64());
     case 'string':
-      return fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('5', 'true', 'null', '[]', '{"data":[]}'));
+      return fc.oneof(unicodeString({ maxLength: 8 }), fc.constantFrom('5', 'true', 'null', '[]', '{"data":[]}'));
     case 'object':
       return fc.oneof(
-        fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), smallJson(), { maxKeys: 3 }) as fc.Arbitrary<Json>,
+        fc.dictionary(unicodeString({ maxLength: 6 }), smallJson(), { maxKeys: 3 }) as fc.Arbitrary<Json>,
         encodableValue() as fc.Arbitrary<Json>,
         validMessage(),
       );
@@ -359,7 +372,7 @@ function oneOfTypes(types: readonly JsonTypeName[]): fc.Arbitrary<[JsonTypeName,
 const SCALARS: readonly JsonTypeName[] = ['null', 'bool', 'number', 'string'];
 const NON_ARRAY: readonly JsonTypeName[] = ['null', 'bool', 'number', 'string', 'object'];
 
-interface BadMessage {
+export interface BadMessage {
   kind: string;
   message: Json;
 }
@@ -370,15 +383,41 @@ function env(variant: Json, data: Json | undefined, typeFirst: boolean): Json {
   return typeFirst ? { type: variant, data } : { data, type: variant };
 }
 
+const NEAR_MISS_VARIANTS: readonly string[] = [
+  'flow',
+  'FLOW',
+  'boolean',
+  'Bool',
+  'Int',
+  'int',
+  'i64',
+  'integer',
+  'Float64',
+  'f64',
+  'string',
+  'Str',
+  'bytes',
+  'Array ',
+  ' Array',
+  'Message',
+  'Unit',
+  'None',
+  'Some',
+  'StreamHandles',
+  'Networkevent',
+  'Remote',
+  '',
+];
+
 /** Names that are not variants: near misses and random strings. */
 function unknownVariantName(): fc.Arbitrary<string> {
   const variants: readonly string[] = MESSAGE_VARIANTS;
   return fc
     .oneof(
-      fc.constantFrom('flow', 'FLOW', 'boolean', 'Bool', 'Int', 'int', 'i64', 'integer', 'Float64', 'f64', 'string', 'Str', 'bytes', 'Array ', ' Array', 'Message', 'Unit', 'None', 'Some', 'StreamHandles', 'Networkevent', 'Remote', ''),
+      fc.constantFrom(...NEAR_MISS_VARIANTS),
       fc.constantFrom(...variants).map((v) => v.toLowerCase()),
       fc.constantFrom(...variants).map((v) => `${v}\u0000`),
-      fc.string({ unit: 'binary', maxLength: 12 }),
+      unicodeString({ maxLength: 12 }),
     )
     .filter((s) => !variants.includes(s));
 }
@@ -428,7 +467,7 @@ function wrongData(variant: string): fc.Arbitrary<{ what: string; data: Json | u
       return fc.oneof(
         typed(SCALARS),
         fc
-          .tuple(fc.constantFrom(...members), fc.option(oneOfTypes(['null', 'bool', 'number', 'object', 'array'])), fc.string({ unit: 'binary', maxLength: 6 }))
+          .tuple(fc.constantFrom(...members), fc.option(oneOfTypes(['null', 'bool', 'number', 'object', 'array'])), unicodeString({ maxLength: 6 }))
           .map(([member, bad, s]) => {
             const obj = jsonObject(members.filter((m) => m !== member || bad !== null).map((m) => [m, m === member && bad !== null ? bad[1] : s]));
             return { what: bad === null ? `${member}-missing` : `${member}-${bad[0]}`, data: obj };
@@ -440,7 +479,7 @@ function wrongData(variant: string): fc.Arbitrary<{ what: string; data: Json | u
       const unlisted = fc
         .oneof(
           fc.constantFrom('actorRegistered', 'ACTOR_REGISTERED', 'ActorRegistered ', 'Heartbeat', 'NetworkConnect', 'Connected', ''),
-          fc.string({ unit: 'binary', maxLength: 12 }),
+          unicodeString({ maxLength: 12 }),
         )
         .filter((s) => !listed.includes(s));
       return fc.oneof(
@@ -460,23 +499,36 @@ function wrongData(variant: string): fc.Arbitrary<{ what: string; data: Json | u
 export function badShapeMessage(): fc.Arbitrary<BadMessage> {
   const withData = fc.oneof(fc.constant(undefined), smallJson(), validMessage().map((m) => (m as { data?: Json }).data ?? null));
   const dataVariants = INPUT_VARIANTS.filter((v) => v !== 'Flow');
+  const typeMissing = fc.oneof(
+    fc.constant<Json>({}),
+    smallJson().map((data): Json => ({ data })),
+    fc
+      .tuple(fc.constantFrom('Type', 'TYPE', 'tag', 'variant', 'type '), fc.constantFrom(...dataVariants))
+      .map(([k, v]) => jsonObject([[k, v], ['data', true]])),
+  );
   return fc.oneof(
-    oneOfTypes(SCALARS).map(([t, message]) => ({ kind: `message-${t}`, message })),
-    fc
-      .oneof(
-        fc.constant<Json>({}),
-        smallJson().map((data): Json => ({ data })),
-        fc.tuple(fc.constantFrom('Type', 'TYPE', 'tag', 'variant', 'type '), fc.constantFrom(...dataVariants)).map(([k, v]) => jsonObject([[k, v], ['data', true]])),
-      )
-      .map((message) => ({ kind: 'type-missing', message })),
-    fc
-      .tuple(oneOfTypes(['number', 'bool', 'null', 'object', 'array']), withData, fc.boolean())
-      .map(([[t, tag], data, first]) => ({ kind: `type-${t}`, message: env(tag, data, first) })),
-    fc.tuple(unknownVariantName(), withData, fc.boolean()).map(([name, data, first]) => ({ kind: 'unknown-variant', message: env(name, data, first) })),
-    fc
-      .constantFrom(...dataVariants)
-      .chain((variant) => fc.tuple(fc.constant(variant), wrongData(variant), fc.boolean()))
-      .map(([variant, { what, data }, first]) => ({ kind: `${variant}-${what}`, message: env(variant, data, first) })),
+    { weight: 1, arbitrary: oneOfTypes(SCALARS).map(([t, message]) => ({ kind: `message-${t}`, message })) },
+    { weight: 1, arbitrary: typeMissing.map((message) => ({ kind: 'type-missing', message })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(oneOfTypes(['number', 'bool', 'null', 'object', 'array']), withData, fc.boolean())
+        .map(([[t, tag], data, first]) => ({ kind: `type-${t}`, message: env(tag, data, first) })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(unknownVariantName(), withData, fc.boolean())
+        .map(([name, data, first]) => ({ kind: 'unknown-variant', message: env(name, data, first) })),
+    },
+    {
+      weight: 6,
+      arbitrary: fc.oneof(
+        ...dataVariants.map((variant) =>
+          fc.tuple(wrongData(variant), fc.boolean()).map(([{ what, data }, first]) => ({ kind: `${variant}-${what}`, message: env(variant, data, first) })),
+        ),
+      ),
+    },
   );
 }
 
@@ -494,7 +546,14 @@ export function badShapePayload(ports: readonly string[], opts: PayloadOptions =
     {
       weight: 2,
       arbitrary: fc
-        .tuple(spec, fc.oneof(oneOfTypes(SCALARS), fc.array(validMessage(), { maxLength: 3 }).map((a): [JsonTypeName, Json] => ['array', a]), jsonOfType('array').map((a): [JsonTypeName, Json] => ['array', a])))
+        .tuple(
+          spec,
+          fc.oneof(
+            oneOfTypes(SCALARS),
+            fc.array(validMessage(), { maxLength: 3 }).map((a): [JsonTypeName, Json] => ['array', a]),
+            jsonOfType('array').map((a): [JsonTypeName, Json] => ['array', a]),
+          ),
+        )
         .map(([s, [t, v]]) => textCase(`bad-shape:input-${t}`, renderSpec(s, { inputText: stringifyJson(v) }))),
     },
     {
@@ -630,7 +689,7 @@ export function buildLargePayload(spec: LargePayloadSpec): Uint8Array {
   return out;
 }
 
-const utf8Decoder = new TextDecoder();
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** A PayloadCase whose bytes are built, and whose text is decoded, on first use. */
 function largeCase(spec: LargePayloadSpec): PayloadCase & { spec: LargePayloadSpec } {
