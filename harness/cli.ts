@@ -114,7 +114,7 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' {
   const profile = values.profile ?? DEFAULTS.profile;
   if (profile !== 'sdk' && profile !== 'legacy') throw new UsageError(`--profile must be sdk or legacy, got ${JSON.stringify(profile)}`);
   const seed = intArg('seed', values.seed, -(2 ** 31), 2 ** 31 - 1);
-  if (values.path !== undefined && !/^\d+(:\d+)*$/.test(values.path)) throw new UsageError(`--path takes a fast-check path such as 12:0:3, got ${JSON.stringify(values.path)}`);
+  if (values.path !== undefined && !/^\d+(:\d+)*(@[\w+/=:-]*)?$/.test(values.path)) throw new UsageError(`--path takes the path of a failure's replay line (such as 12:0:3), got ${JSON.stringify(values.path)}`);
   const only = idList('only', values.only);
   const skip = idList('skip', values.skip);
   if (values.path !== undefined && (!only || selectIds(only, skip).length !== 1)) throw new UsageError('--path replays one property: give it with --only ID');

@@ -100,3 +100,9 @@ export function buildRust(rustc: Rustc, name: string, mutant?: string, src = RUS
     execFileSync(rustc.path, [...flags, '-o', tmp, src], { env: { ...process.env, PACKCHECK_ABI_VERSION: String(rustc.abiVersion) }, stdio: ['ignore', 'ignore', 'pipe'] });
   });
 }
+
+/** Builds a mutant of the manifest; Rust mutants need a rustc (null: not buildable here). */
+export async function buildMutant(spec: { name: string; source: 'rust' | 'wat'; cfg?: string; patches?: readonly Patch[] }, rustc: Rustc | null): Promise<string | null> {
+  if (spec.source === 'wat') return buildWat(WAT_REFERENCE, spec.name, spec.patches ?? []);
+  return rustc ? buildRust(rustc, spec.name, spec.cfg) : null;
+}

@@ -10,7 +10,7 @@ import { showBytes } from '../harness/readable.ts';
 import type { CheckedWasmHost } from '../harness/wasm-host.ts';
 import { invalidJsonPayload, validPayload } from './arbitraries/payload.ts';
 import { describeAnswer, tickCall } from './support.ts';
-import type { PropertyContext } from './types.ts';
+import { commandsReplayPath, type PropertyContext } from './types.ts';
 
 export interface Model {
   blocks: Block[];
@@ -111,6 +111,21 @@ class RunCmd implements Cmd {
   toString = () => `run(${this.which} id ${this.pick}, ${showBytes(this.payload, 60)})`;
 }
 
+/** Runs every live instance once: an instance the pack lost shows at once. */
+class RunEachLiveCmd implements Cmd {
+  constructor(readonly payload: Uint8Array) {}
+  check = (m: Readonly<Model>) => m.live.length > 0;
+  run(m: Model, r: Real) {
+    for (const id of m.live) {
+      const t = r.host.run(id, this.payload);
+      if (!t.allocFailed && t.status === RunStatus.UnknownInstance)
+        throw new Violation(tickCall(t), describeAnswer(t), `no "unknown instance" (-1): instance ${id} is live (live: [${m.live.join(', ')}])`);
+      r.verify(r.host, m);
+    }
+  }
+  toString = () => `run each live instance(${showBytes(this.payload, 60)})`;
+}
+
 class DestroyCmd implements Cmd {
   constructor(
     readonly which: Which,
@@ -144,8 +159,10 @@ function allInports(ctx: PropertyContext): string[] {
 
 export function lifecycleCommands(ctx: PropertyContext): fc.Arbitrary<Cmd>[] {
   const n = ctx.survey.templates.length;
+  const create = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: Math.max(n - 1, 0) }) }, { weight: 1, arbitrary: fc.integer({ min: n, max: 0xffffffff }) }).map((f) => new CreateCmd(f));
   return [
-    fc.oneof({ weight: 4, arbitrary: fc.nat({ max: Math.max(n - 1, 0) }) }, { weight: 1, arbitrary: fc.integer({ min: n, max: 0xffffffff }) }).map((f) => new CreateCmd(f)),
+    create,
+    create, // twice the weight: enough live instances to matter
     fc.tuple(fc.constantFrom<Which>('live', 'live', 'dead', 'never issued'), fc.nat()).map(([w, p]) => new DestroyCmd(w, p)),
   ];
 }
@@ -156,7 +173,13 @@ export function tickCommands(ctx: PropertyContext): fc.Arbitrary<Cmd>[] {
   return [
     ...lifecycleCommands(ctx),
     fc.tuple(fc.constantFrom<Which>('live', 'live', 'live', 'dead', 'never issued'), fc.nat(), payload).map(([w, p, b]) => new RunCmd(w, p, b)),
+    validPayload(ports).map((c) => new RunEachLiveCmd(c.bytes)),
   ];
+}
+
+/** A commands arbitrary that a replay line can reproduce exactly. */
+export function commandsArb(ctx: PropertyContext, arbs: fc.Arbitrary<Cmd>[], maxCommands: number) {
+  return fc.commands(arbs, { maxCommands, size: 'medium', replayPath: commandsReplayPath(ctx) });
 }
 
 /** Runs commands on a fresh, registered instance. */

@@ -17,7 +17,10 @@ export interface CheckOptions {
   seed: number;
   /** Runs per fast-check property (large-payload properties take a share of it). */
   runs: number;
-  /** fast-check replay path: reproduces one failure exactly. */
+  /**
+   * Replay path of one failure: fast-check's path, and for model-based
+   * properties `@` and the commands' replayPath (fc.commands needs both).
+   */
   path?: string;
   timeoutMs: number;
   profile: Profile;
@@ -92,18 +95,32 @@ export function runFc<Ts extends [unknown, ...unknown[]]>(
   const details = fc.check(prop, {
     seed: seedFor(ctx.options.seed, id),
     numRuns,
-    path: ctx.options.path,
+    path: ctx.options.path?.split('@')[0],
     examples,
   });
   if (!details.failed) return { status: 'passed', runs: details.numRuns };
   const ce = details.counterexample;
+  let shown = ce === null ? null : ce.length === 1 ? ce[0] : ce;
+  let path = details.counterexamplePath ?? undefined;
+  // A commands counterexample prints its own replay path: carry it in ours.
+  const printed = typeof shown === 'object' && shown !== null && Symbol.iterator in shown ? String(shown) : '';
+  const replay = /\/\*replayPath="([^"]*)"\*\//.exec(printed);
+  if (replay) {
+    path = `${path}@${replay[1]}`;
+    shown = printed.replace(replay[0], '').trim();
+  }
   return {
     status: isPackFailure(details.errorInstance) ? 'failed' : 'errored',
     runs: details.numRuns,
     message: messageOf(details.errorInstance),
-    counterexample: ce === null ? null : readable(ce.length === 1 ? ce[0] : ce),
-    path: details.counterexamplePath ?? undefined,
+    counterexample: readable(shown),
+    path,
   };
+}
+
+/** The commands' replayPath of a `--path` (after its `@`), if any. */
+export function commandsReplayPath(ctx: PropertyContext): string | undefined {
+  return ctx.options.path?.split('@')[1];
 }
 
 /** A single deterministic check: passes unless `body` throws. */

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { ALLOC_ALIGN, MIB, WASM_PAGE } from '../harness/abi.ts';
 import { Violation } from '../harness/errors.ts';
-import { checkBlocks, modelRun, allocCommands, tickCommands } from './model-commands.ts';
+import { allocCommands, checkBlocks, commandsArb, modelRun, tickCommands } from './model-commands.ts';
 import { runFc, type PackProperty } from './types.ts';
 import { measureGrowth } from './measure.ts';
 
@@ -56,7 +56,7 @@ export const allocDisjoint: PackProperty = {
   id: 'wasm.alloc.disjoint',
   needs: ['alloc', 'free'],
   check: (ctx) =>
-    runFc(ctx, 'wasm.alloc.disjoint', ctx.options.runs, fc.property(fc.commands(allocCommands(), { maxCommands: 40 }), (cmds) => modelRun(ctx, cmds, checkBlocks('overlap')))),
+    runFc(ctx, 'wasm.alloc.disjoint', ctx.options.runs, fc.property(commandsArb(ctx, allocCommands(), 40), (cmds) => modelRun(ctx, cmds, checkBlocks('overlap')))),
 };
 
 export const allocIntegrity: PackProperty = {
@@ -67,7 +67,7 @@ export const allocIntegrity: PackProperty = {
       ctx,
       'wasm.alloc.integrity',
       ctx.options.runs,
-      fc.property(fc.commands([...allocCommands(), ...tickCommands(ctx)], { maxCommands: 30 }), (cmds) => modelRun(ctx, cmds, checkBlocks('integrity'))),
+      fc.property(commandsArb(ctx, [...allocCommands(), ...tickCommands(ctx)], 30), (cmds) => modelRun(ctx, cmds, checkBlocks('integrity'))),
     ),
 };
 

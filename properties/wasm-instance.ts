@@ -1,7 +1,7 @@
 // wasm.instance.*: create/destroy and the instance ids the pack hands out.
 import fc from 'fast-check';
 import { Violation } from '../harness/errors.ts';
-import { lifecycleCommands, modelRun, noCheck, tickCommands, allocCommands } from './model-commands.ts';
+import { allocCommands, commandsArb, lifecycleCommands, modelRun, noCheck, tickCommands } from './model-commands.ts';
 import { measureGrowth } from './measure.ts';
 import { createLive, demandErrorJson, needsTemplates, templateArb, unregisteredFactoryArb, utf8 } from './support.ts';
 import { runFc, type PackProperty } from './types.ts';
@@ -32,7 +32,7 @@ export const instanceUnique: PackProperty = {
   needs: ['create', 'destroy'],
   skipReason: needsTemplates,
   check: (ctx) =>
-    runFc(ctx, 'wasm.instance.unique', ctx.options.runs, fc.property(fc.commands(lifecycleCommands(ctx), { maxCommands: 60 }), (cmds) => modelRun(ctx, cmds, noCheck))),
+    runFc(ctx, 'wasm.instance.unique', ctx.options.runs, fc.property(commandsArb(ctx, lifecycleCommands(ctx), 60), (cmds) => modelRun(ctx, cmds, noCheck))),
 };
 
 export const instanceDestroy: PackProperty = {
@@ -65,7 +65,7 @@ export const instanceModel: PackProperty = {
       ctx,
       'wasm.instance.model',
       ctx.options.runs,
-      fc.property(fc.commands([...tickCommands(ctx), ...allocCommands()], { maxCommands: 40 }), (cmds) => modelRun(ctx, cmds, noCheck)),
+      fc.property(commandsArb(ctx, [...tickCommands(ctx), ...allocCommands()], 40), (cmds) => modelRun(ctx, cmds, noCheck)),
     ),
 };
 

@@ -128,6 +128,11 @@ export const runUnknownInstance: PackProperty = {
     ),
 };
 
+/** Several payloads per run, on one fresh instance: more cases per instance; shrinking keeps the one that fails. */
+function casesFor1to8(ctx: PropertyContext, payloads: (ports: string[]) => fc.Arbitrary<PayloadCase>) {
+  return templateArb(ctx).chain((template) => fc.array(payloads(template.inports), { minLength: 1, maxLength: 8 }).map((list) => ({ template: template.name, factoryId: template.factoryId, payloads: list })));
+}
+
 function rejects(id: PackProperty['id'], arb: (ports: string[]) => fc.Arbitrary<PayloadCase>, what: string): PackProperty {
   return {
     id,
@@ -138,10 +143,14 @@ function rejects(id: PackProperty['id'], arb: (ports: string[]) => fc.Arbitrary<
         ctx,
         id,
         ctx.options.runs,
-        fc.property(casesFor(ctx, arb), ({ factoryId, payload }) => {
-          const { tick } = tickOn(ctx, factoryId, payload.bytes);
-          refuseAllocFailure(tick);
-          demandErrorJson(tick, `a non-zero status with error JSON: ${what} (${payload.kind})`);
+        fc.property(casesFor1to8(ctx, arb), ({ factoryId, payloads }) => {
+          const host = ctx.fresh();
+          const instance = createLive(host, factoryId);
+          for (const payload of payloads) {
+            const tick = host.run(instance, payload.bytes);
+            refuseAllocFailure(tick);
+            demandErrorJson(tick, `a non-zero status with error JSON: ${what} (${payload.kind})`);
+          }
         }),
       ),
   };
@@ -170,7 +179,11 @@ export const runValidPayload: PackProperty = {
       ctx,
       'wasm.run.valid-payload',
       ctx.options.runs,
-      fc.property(casesFor(ctx, (ports) => validPayload(ports)), ({ factoryId, payload }) => accepts(tickOn(ctx, factoryId, payload.bytes).tick, payload)),
+      fc.property(casesFor1to8(ctx, (ports) => validPayload(ports)), ({ factoryId, payloads }) => {
+        const host = ctx.fresh();
+        const instance = createLive(host, factoryId);
+        for (const payload of payloads) accepts(host.run(instance, payload.bytes), payload);
+      }),
     ),
 };
 
@@ -186,9 +199,13 @@ export const runUtf8Edges: PackProperty = {
       ctx,
       'wasm.run.utf8-edges',
       ctx.options.runs,
-      fc.property(casesFor(ctx, (ports) => validPayload(ports, { stringArb: utf8EdgeString({ loneSurrogates: true }) })), ({ factoryId, payload }) => {
-        const lone = LONE_SURROGATE_ESCAPE.test(payload.text ?? '');
-        accepts(tickOn(ctx, factoryId, payload.bytes).tick, payload, (t) => lone && t.status === RunStatus.ParseError);
+      fc.property(casesFor1to8(ctx, (ports) => validPayload(ports, { stringArb: utf8EdgeString({ loneSurrogates: true }) })), ({ factoryId, payloads }) => {
+        const host = ctx.fresh();
+        const instance = createLive(host, factoryId);
+        for (const payload of payloads) {
+          const lone = LONE_SURROGATE_ESCAPE.test(payload.text ?? '');
+          accepts(host.run(instance, payload.bytes), payload, (t) => lone && t.status === RunStatus.ParseError);
+        }
       }),
     ),
 };

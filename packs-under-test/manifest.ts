@@ -1,0 +1,110 @@
+// The packs under test: reference packs (every property passes) and mutants
+// (one deliberate defect each, and the property ids that defect must fail).
+// Rust mutants are cfg switches in rust/reference_pack.rs; WAT mutants are
+// text patches of wat/reference.wat, each `from` occurring exactly once.
+import type { Patch } from './build.ts';
+
+export interface MutantSpec {
+  name: string;
+  source: 'rust' | 'wat';
+  /** Rust: the `mutant` cfg value. */
+  cfg?: string;
+  /** WAT: the patches that make the defect. */
+  patches?: readonly Patch[];
+  defect: string;
+  /** Every one of these must fail (other ids may fail too: a defect can show in several places). */
+  mustFail: readonly string[];
+  /** Check options the defect needs to show (an expected ABI version, a short timeout for hangs). */
+  options?: { expectBuildAbi?: boolean; timeoutMs?: number };
+}
+
+const rust = (cfg: string, defect: string, mustFail: string[], options?: MutantSpec['options']): MutantSpec => ({ name: `rust-${cfg}`, source: 'rust', cfg, defect, mustFail, options });
+const wat = (name: string, defect: string, patches: Patch[], mustFail: string[], options?: MutantSpec['options']): MutantSpec => ({ name: `wat-${name}`, source: 'wat', patches, defect, mustFail, options });
+
+export const MUTANTS: readonly MutantSpec[] = [
+  rust('sdk-error-escaping', 'the 0.2.1 defect: error JSON built by formatting, messages (which quote the input) not escaped', ['wasm.run.bad-shape', 'wasm.run.output-json']),
+  rust('version-unstable', 'abi_version answers value+1 after the first call', ['abi.version.stable']),
+  rust('version-wrong-revision', 'abi_version answers a constant other than the build\'s', ['abi.version.expected'], { expectBuildAbi: true }),
+  rust('register-status-nonzero', 'register registers everything but returns -99', ['wasm.register.status']),
+  rust('metadata-no-outports', 'metadata JSON lacks "outports"', ['wasm.register.metadata']),
+  rust('duplicate-name', 'the second template is also named reference.echo', ['wasm.register.unique-names']),
+  rust('ids-from-one', 'factory ids start at 1', ['wasm.register.dense-ids']),
+  rust('alloc-zero-nonnull', 'alloc(0) returns a real block', ['wasm.alloc.zero']),
+  rust('alloc-misaligned', 'alloc returns pointers 4 bytes off 8-alignment', ['wasm.alloc.bounds']),
+  rust('alloc-overlap', 'the bump allocator advances by half the size: blocks overlap', ['wasm.alloc.disjoint']),
+  rust('alloc-huge-trap', 'alloc traps for sizes of 2^31 and more', ['wasm.alloc.huge']),
+  rust('free-leaks', 'free does nothing', ['wasm.alloc.no-leak']),
+  rust('free-zero-traps', 'free(0, n) traps', ['wasm.free.noop']),
+  rust('alloc-small-only', 'alloc fails every size over 4096 bytes', ['wasm.alloc.bounds']),
+  rust('payload-scribble', 'run overwrites the first payload byte', ['wasm.alloc.integrity']),
+  rust('instance-unknown-factory', 'create_actor of an unknown factory id creates a factory-0 instance', ['wasm.instance.create']),
+  rust('instance-ids-cycle', 'instance ids cycle 1, 2, 3: a live id is handed out again', ['wasm.instance.unique']),
+  rust('destroy-noop', 'destroy_actor does nothing', ['wasm.instance.destroy']),
+  rust('instance-table-evicts', 'the fifth live instance evicts the oldest', ['wasm.instance.model']),
+  rust('destroy-leaks', 'destroy leaks 256 bytes per instance', ['wasm.instance.no-leak']),
+  rust('out-slots-skip-on-error', 'the unknown-instance path leaves the out slots unwritten', ['wasm.run.out-slots']),
+  rust('output-bad-integer', 'the counter outputs Integer data as a string', ['wasm.run.output-json']),
+  rust('unknown-instance-fallback', 'run on an unknown id runs a fresh echo instance and returns 0', ['wasm.run.unknown-instance']),
+  rust('no-utf8-check', 'the payload is not checked for UTF-8', ['wasm.run.invalid-utf8']),
+  rust('empty-payload-ok', 'an empty payload is taken as {}', ['wasm.run.invalid-json']),
+  rust('lax-boolean', 'Boolean accepts any data', ['wasm.run.bad-shape']),
+  rust('integer-via-f64', 'Integers go through f64: magnitudes of 2^53 and more are rejected', ['wasm.run.valid-payload']),
+  rust('utf8-rejects-4byte', 'the UTF-8 check rejects 4-byte sequences', ['wasm.run.utf8-edges']),
+  rust('payload-fixed-buffer', 'payloads are copied into a 1 MiB static buffer: larger ones trap', ['wasm.run.large-payload']),
+  rust('status-utf8-as-parse', 'invalid UTF-8 answers -3 instead of -2', ['wasm.run.status-codes']),
+  rust('result-in-payload', 'the result is written into the payload block', ['wasm.run.output-owned']),
+  rust('result-out-of-bounds', 'echo results claim a length running past memory', ['wasm.run.out-slots']),
+
+  wat(
+    'version-unstable',
+    'abi_version answers value+1 from the second call on',
+    [
+      [
+        '  (func $abi_version (export "reflow_pack_abi_version") (result i32)\n    (i32.const 2522422))',
+        '  (global $version_calls (mut i32) (i32.const 0))\n  (func $abi_version (export "reflow_pack_abi_version") (result i32)\n    (global.set $version_calls (i32.add (global.get $version_calls) (i32.const 1)))\n    (i32.add (i32.const 2522422) (i32.gt_u (global.get $version_calls) (i32.const 1))))',
+      ],
+    ],
+    ['abi.version.stable'],
+  ),
+  wat(
+    'free-zero-traps',
+    'free(0, n) traps',
+    [['    (if (i32.eqz (local.get $p)) (then (return)))\n    (if (i32.eqz (local.get $size)) (then (return)))', '    (if (i32.eqz (local.get $p)) (then (unreachable)))\n    (if (i32.eqz (local.get $size)) (then (return)))']],
+    ['wasm.free.noop'],
+  ),
+  wat('no-destroy-export', 'destroy_actor is not exported', [['(func $destroy_actor (export "__reflow_pack_destroy_actor")', '(func $destroy_actor']], ['wasm.shape.exports']),
+  wat(
+    'alloc-zero-block',
+    'alloc(0) hands out an 8-byte block',
+    [['    (if (i32.eqz (local.get $size)) (then (return (i32.const 0))))\n    (if (i32.lt_s (local.get $size)', '    (if (i32.eqz (local.get $size)) (then (local.set $size (i32.const 8))))\n    (if (i32.lt_s (local.get $size)']],
+    ['wasm.alloc.zero'],
+  ),
+  wat(
+    'destroy-unknown-hangs',
+    'destroying an unknown id loops forever (an export that never returns)',
+    [['    (if (i32.eqz (local.get $e)) (then (return)))                                   ;; unknown id', '    (if (i32.eqz (local.get $e)) (then (loop $hang (br $hang))))']],
+    ['wasm.instance.destroy', 'harness.timeout'],
+    { timeoutMs: 300 },
+  ),
+  wat(
+    'alloc-wild-pointer',
+    'alloc answers a pointer past the end of memory for sizes over 60000',
+    [['    (local.set $class (call $size_class (local.get $size)))\n    ;; Reuse', '    (if (i32.gt_u (local.get $size) (i32.const 60000)) (then (return (i32.const 0x7ffffff8))))\n    (local.set $class (call $size_class (local.get $size)))\n    ;; Reuse']],
+    ['wasm.alloc.bounds', 'wasm.run.large-payload'],
+  ),
+  wat(
+    'run-traps',
+    'every run hits unreachable once the payload is known to parse',
+    [['    (call $emit_success (local.get $entry) (local.get $out_ptr_ptr) (local.get $out_len_ptr)))\n)', '    (unreachable))\n)']],
+    ['wasm.run.valid-payload', 'wasm.run.utf8-edges', 'wasm.instance.model'],
+  ),
+  wat(
+    'unprovided-import',
+    'run calls a wasm-bindgen import the ABI does not have',
+    [
+      ['  (import "env" "__reflow_pack_register_template"\n    (func $host_register_template (param i32 i32 i32)))', '  (import "env" "__reflow_pack_register_template"\n    (func $host_register_template (param i32 i32 i32)))\n  (import "wbg" "__wbindgen_throw" (func $wbindgen_throw (param i32 i32)))'],
+      ['    (call $emit_success (local.get $entry) (local.get $out_ptr_ptr) (local.get $out_len_ptr)))\n)', '    (call $wbindgen_throw (i32.const 0) (i32.const 0))\n    (call $emit_success (local.get $entry) (local.get $out_ptr_ptr) (local.get $out_len_ptr)))\n)'],
+    ],
+    ['wasm.run.valid-payload'],
+  ),
+];

@@ -1,0 +1,24 @@
+// The reference packs pass the whole battery: a harness that flags a correct
+// pack is as broken as one that misses a bug.
+import { describe, expect, it } from 'vitest';
+import { WASM_PROPERTY_IDS } from '../properties/catalog.ts';
+import { buildRust, buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
+import { check, failures, rustc, rustcMissing } from './support/check.ts';
+
+describe('reference packs pass every property', () => {
+  it('the WAT reference pack', async () => {
+    const rep = await check(await buildWat(WAT_REFERENCE, 'wat-reference'), { expectAbi: 2522422 });
+    expect(failures(rep)).toBe('');
+    expect(rep.results.map((r) => r.id)).toEqual([...WASM_PROPERTY_IDS]);
+    expect(rep.summary.skipped).toBe(0);
+    expect(rep.exitCode).toBe(0);
+  });
+
+  it.skipIf(!rustc)(`the Rust reference pack${rustcMissing ? ` (skipped: ${rustcMissing})` : ''}`, async () => {
+    const rep = await check(buildRust(rustc!, 'rust-reference'), { expectAbi: rustc!.abiVersion });
+    expect(failures(rep)).toBe('');
+    expect(rep.results.map((r) => r.id)).toEqual([...WASM_PROPERTY_IDS]);
+    expect(rep.summary.skipped).toBe(0);
+    expect(rep.pack.templates.map((t) => t.name)).toEqual(['reference.echo', 'reference.counter']);
+  });
+});
