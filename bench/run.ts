@@ -14,56 +14,74 @@ const packPath = 'missing' in rustc ? await buildWat(WAT_REFERENCE, 'wat-referen
 const packName = 'missing' in rustc ? `WAT reference pack (Rust reference not built: ${rustc.missing})` : 'Rust reference pack';
 const bytes = (await readPack(packPath)).bytes;
 const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-const payload = new TextEncoder().encode('{"input":{"in":{"type":"Integer","data":42}}}');
-const TICKS = 50_000;
+const TICKS = 20_000;
+const ROUNDS = 25;
+const enc = (s: string) => new TextEncoder().encode(s);
+const PAYLOADS = {
+  'tiny (one Integer, 45 B)': enc('{"input":{"in":{"type":"Integer","data":42}}}'),
+  'typical (a String, an Object and a Bytes Message, ~330 B)': enc(
+    JSON.stringify({ input: { in: { type: 'String', data: 'temperature reading from sensor 12 in hall B, calibrated' }, cfg: { type: 'Object', data: { data: [...enc('{"unit":"C","window":60,"alarm":[18.5,27.0]}')] } }, raw: { type: 'Bytes', data: [1, 2, 3, 250, 251, 252, 0, 17, 99, 100] } } }),
+  ),
+};
 
-function checkedLoop(): number {
+/** Ticks of the fully checked host: guard, ledger, bounds, block verification after every call, slot sentinels, result bounds. */
+function checkedRounds(payload: Uint8Array): () => number {
   const host = CheckedWasmHost.instantiate(module, { guard: new CallGuard(newGuardBuffer(), 2000) });
   host.register();
   const id = host.create(0);
-  const t0 = performance.now();
-  for (let i = 0; i < TICKS; i++) if (host.run(id, payload).status !== 0) throw new Error('checked tick failed');
-  return TICKS / ((performance.now() - t0) / 1000);
+  return () => {
+    const t0 = performance.now();
+    for (let i = 0; i < TICKS; i++) if (host.run(id, payload).status !== 0) throw new Error('checked tick failed');
+    return performance.now() - t0;
+  };
 }
 
-/** ABI.md's tick sequence and nothing else: no guard, ledger, canaries or bounds checks. */
-function bareLoop(): number {
+/** ABI.md's tick sequence and nothing else: no guard, ledger, verification or bounds checks. */
+function bareRounds(payload: Uint8Array): () => number {
   const inst = new WebAssembly.Instance(module, importsFor(module, () => {}));
   const ex = inst.exports as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
   ex.__reflow_pack_register!();
   const id = ex.__reflow_pack_create_actor!(0);
-  const t0 = performance.now();
-  for (let i = 0; i < TICKS; i++) {
-    const p = ex.__reflow_pack_alloc!(payload.length) >>> 0;
-    new Uint8Array(ex.memory.buffer).set(payload, p);
-    const s = ex.__reflow_pack_alloc!(8) >>> 0;
-    const status = ex.__reflow_pack_actor_run!(id, p, payload.length, s, s + 4);
-    const dv = new DataView(ex.memory.buffer);
-    const outPtr = dv.getUint32(s, true);
-    const outLen = dv.getUint32(s + 4, true);
-    new Uint8Array(ex.memory.buffer).slice(outPtr, outPtr + outLen);
-    ex.__reflow_pack_free!(outPtr, Math.max(outLen, 1));
-    ex.__reflow_pack_free!(p, payload.length);
-    ex.__reflow_pack_free!(s, 8);
-    if (status !== 0) throw new Error('bare tick failed');
-  }
-  return TICKS / ((performance.now() - t0) / 1000);
+  return () => {
+    const t0 = performance.now();
+    for (let i = 0; i < TICKS; i++) {
+      const p = ex.__reflow_pack_alloc!(payload.length) >>> 0;
+      new Uint8Array(ex.memory.buffer).set(payload, p);
+      const s = ex.__reflow_pack_alloc!(8) >>> 0;
+      const status = ex.__reflow_pack_actor_run!(id, p, payload.length, s, s + 4);
+      const dv = new DataView(ex.memory.buffer);
+      const outPtr = dv.getUint32(s, true);
+      const outLen = dv.getUint32(s + 4, true);
+      new Uint8Array(ex.memory.buffer).slice(outPtr, outPtr + outLen);
+      ex.__reflow_pack_free!(outPtr, Math.max(outLen, 1));
+      ex.__reflow_pack_free!(p, payload.length);
+      ex.__reflow_pack_free!(s, 8);
+      if (status !== 0) throw new Error('bare tick failed');
+    }
+    return performance.now() - t0;
+  };
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`packcheck bench on the ${packName}, node ${process.version}, ${availableParallelism()} cores`);
-// Interleaved rounds, best of each: warms both paths up and evens out noise.
-const bare: number[] = [];
-const checked: number[] = [];
-for (let round = 0; round < 4; round++) {
-  bare.push(bareLoop());
-  checked.push(checkedLoop());
+console.log(`(a) __reflow_pack_actor_run ticks through the checked host vs a bare ABI loop: ${ROUNDS} interleaved rounds of ${TICKS} ticks each (the first 5 are warm-up), medians:`);
+for (const [name, payload] of Object.entries(PAYLOADS)) {
+  const bare = bareRounds(payload);
+  const checked = checkedRounds(payload);
+  const ratios: number[] = [];
+  const bareMs: number[] = [];
+  const checkedMs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const b = bare();
+    const c = checked();
+    if (r < 5) continue;
+    bareMs.push(b);
+    checkedMs.push(c);
+    ratios.push(c / b);
+  }
+  const perSec = (ms: number) => ((TICKS / ms) * 1000).toFixed(0);
+  console.log(`    payload ${name}: bare ${perSec(median(bareMs))} ticks/s, checked ${perSec(median(checkedMs))} ticks/s, checked/bare time ratio ${median(ratios).toFixed(2)} (target <= 1.5)`);
 }
-const b = Math.max(...bare.slice(1));
-const c = Math.max(...checked.slice(1));
-console.log(`(a) ticks/s, ${TICKS} ticks per round, best of 3 after a warm-up round:`);
-console.log(`    bare ABI tick loop:   ${b.toFixed(0)} ticks/s`);
-console.log(`    fully checked host:   ${c.toFixed(0)} ticks/s`);
-console.log(`    checked/bare time ratio: ${(b / c).toFixed(2)} (target <= 1.5)`);
 
 const t0 = performance.now();
 const rep = await checkWasmPack(await readPack(packPath), { seed: 1, runs: 100, timeoutMs: 2000, profile: 'sdk', expectAbi: null, jobs: Math.min(4, availableParallelism()) });

@@ -9,8 +9,7 @@ const CALL = 2;
 const BUDGET = 3;
 const ARGC = 4;
 const ARGS = 5;
-const MAX_ARGS = 5;
-const SLOTS = ARGS + MAX_ARGS;
+const SLOTS = ARGS + 5;
 
 /** Names of the guarded calls; the index travels through shared memory. */
 export const GUARDED_CALLS = [
@@ -36,13 +35,17 @@ export class CallGuard {
     this.cells = new Int32Array(buffer ?? new SharedArrayBuffer(SLOTS * 4));
   }
 
-  enter(call: number, args: ArrayLike<number>, extraBudgetMs = 0): void {
+  /** Scalar arguments, not an array: this runs before every pack call. */
+  enter(call: number, argc: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, extraBudgetMs = 0): void {
     const c = this.cells;
     c[CALL] = call;
     c[BUDGET] = this.baseBudgetMs + extraBudgetMs;
-    const n = Math.min(args.length, MAX_ARGS);
-    c[ARGC] = n;
-    for (let i = 0; i < n; i++) c[ARGS + i] = args[i]!;
+    c[ARGC] = argc;
+    c[ARGS] = a0;
+    c[ARGS + 1] = a1;
+    c[ARGS + 2] = a2;
+    c[ARGS + 3] = a3;
+    c[ARGS + 4] = a4;
     c[SEQ] = (c[SEQ]! + 1) | 0;
     c[STATE] = 1;
   }

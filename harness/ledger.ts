@@ -38,8 +38,8 @@ export interface Sample {
 }
 
 export class Ledger {
-  /** Host-held blocks by allocation sequence number. */
-  readonly blocks = new Map<number, Block>();
+  /** Host-held blocks, oldest first (a handful at a time: an array beats a Map here). */
+  readonly blocks: Block[] = [];
   readonly liveInstances = new Map<number, { factoryId: number }>();
   readonly deadInstances = new Set<number>();
   readonly registrations: Registration[] = [];
@@ -53,32 +53,32 @@ export class Ledger {
   /** Sampling stride of the timeline (0 = off). */
   sampleEvery = 0;
 
-  /** Records a new host-held block; returns the held block it overlaps, if any. */
-  addBlock(ptr: number, size: number, label: string, expected: Uint8Array | null): Block | undefined {
-    const overlap = this.overlapping(ptr, size);
+  /** Records a new host-held block (one per allocation: an overlapping, defective one too). */
+  addBlock(ptr: number, size: number, label: string, expected: Uint8Array | null): Block {
     const block: Block = { ptr, size, seq: ++this.allocations, label, expected };
-    // Keyed by allocation, not address: an overlapping (defective) block stays visible too.
-    this.blocks.set(block.seq, block);
+    this.blocks.push(block);
     this.hostHeldBytes += size;
     if (ptr + size > this.highestEnd) this.highestEnd = ptr + size;
-    return overlap;
+    return block;
   }
 
   overlapping(ptr: number, size: number): Block | undefined {
     const end = ptr + Math.max(size, 1);
-    for (const b of this.blocks.values()) {
-      if (ptr < b.ptr + Math.max(b.size, 1) && b.ptr < end) return b;
-    }
+    for (const b of this.blocks) if (ptr < b.ptr + Math.max(b.size, 1) && b.ptr < end) return b;
     return undefined;
   }
 
   takeBlock(block: Block): void {
-    if (this.blocks.delete(block.seq)) this.hostHeldBytes -= block.size;
+    const bs = this.blocks;
+    const i = bs.lastIndexOf(block);
+    if (i < 0) return;
+    for (let j = i + 1; j < bs.length; j++) bs[j - 1] = bs[j]!; // no splice: it allocates
+    bs.pop();
+    this.hostHeldBytes -= block.size;
   }
 
   findBlock(ptr: number): Block | undefined {
-    for (const b of this.blocks.values()) if (b.ptr === ptr) return b;
-    return undefined;
+    return this.blocks.find((b) => b.ptr === ptr);
   }
 
   note(kind: FindingKind, call: string, detail: string): void {

@@ -2,7 +2,7 @@
 // through `call()`: it marks the call for the watchdog, turns traps into
 // PackTrap, re-reads memory afterwards (any call may grow it) and verifies
 // that the blocks the host holds still hold what the host wrote.
-import { ALLOC_ALIGN, MIB, OUT_SLOT_SENTINEL, RunStatus, WASM_EXPORTS } from './abi.ts';
+import { ALLOC_ALIGN, MIB, RunStatus, WASM_EXPORTS } from './abi.ts';
 import { CallGuard, GUARDED_CALLS, describeCall, type GuardedCall } from './call-guard.ts';
 import { HarnessRefusal, PackTrap } from './errors.ts';
 import { Ledger, type Block } from './ledger.ts';
@@ -38,8 +38,6 @@ export interface Tick {
   status: number;
   outPtr: number;
   outLen: number;
-  /** Whether each out slot still held the sentinel after the call. */
-  slotUntouched: [boolean, boolean];
   /** `out_ptr + max(out_len, 1) <= memory size` (no u32 wrap-around). */
   resultInBounds: boolean;
   /** A copy of the result bytes, or null (no result, or out of bounds). */
@@ -49,14 +47,29 @@ export interface Tick {
   memBytesAfter: number;
 }
 
-const CALL_INDEX = Object.fromEntries(GUARDED_CALLS.map((n, i) => [n, i])) as Record<GuardedCall, number>;
-const NO_ARGS: number[] = [];
+const idx = (n: GuardedCall) => GUARDED_CALLS.indexOf(n);
+/** Guarded call indexes, resolved once. */
+const C = {
+  instantiate: idx('instantiate'),
+  abiVersion: idx('reflow_pack_abi_version'),
+  register: idx('__reflow_pack_register'),
+  alloc: idx('__reflow_pack_alloc'),
+  free: idx('__reflow_pack_free'),
+  create: idx('__reflow_pack_create_actor'),
+  destroy: idx('__reflow_pack_destroy_actor'),
+  run: idx('__reflow_pack_actor_run'),
+};
+
+function callText(name: number, argc: number, ...args: number[]): string {
+  return describeCall(GUARDED_CALLS[name]!, args.slice(0, argc).map((a) => a >>> 0));
+}
 
 export class CheckedWasmHost {
   private readonly ex: PackExports;
   private readonly guard: CallGuard;
   private readonly watch: boolean;
   private view: Uint8Array;
+  private readonly slotScratch = new Uint8Array(8);
 
   private constructor(
     instance: WebAssembly.Instance,
@@ -102,7 +115,7 @@ export class CheckedWasmHost {
       const bytes = mem && p + n <= mem.length ? mem.slice(p, p + n) : null;
       ledger.registrations.push({ index: ledger.registrations.length, ptr: p, len: n, factoryId: factoryId >>> 0, bytes });
     };
-    guard.enter(CALL_INDEX.instantiate, NO_ARGS);
+    guard.enter(C.instantiate, 0);
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(module, importsFor(module, record));
@@ -116,9 +129,9 @@ export class CheckedWasmHost {
     return host;
   }
 
-  /** The current memory (re-read: growth detaches old views). */
+  /** The current memory. Growth detaches the old buffer (its views read as empty): then re-read it. */
   mem(): Uint8Array {
-    if (this.view.buffer !== this.ex.memory.buffer) this.view = new Uint8Array(this.ex.memory.buffer);
+    if (this.view.byteLength === 0) this.view = new Uint8Array(this.ex.memory.buffer);
     return this.view;
   }
 
@@ -126,52 +139,54 @@ export class CheckedWasmHost {
     return this.ex.memory.buffer.byteLength;
   }
 
-  private call(name: GuardedCall, f: Fn, args: number[], extraBudgetMs = 0): number {
-    this.guard.enter(CALL_INDEX[name], args, extraBudgetMs);
+  /**
+   * The hot path of every pack call: scalar arguments, no allocation, no
+   * string building unless something went wrong.
+   */
+  private call(name: number, f: Fn, argc: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, extraBudgetMs = 0): number {
+    this.guard.enter(name, argc, a0, a1, a2, a3, a4, extraBudgetMs);
     let r: number | undefined;
     try {
-      r = f(...args);
+      // Exact arity: V8 inlines a JS-to-wasm call only when the argument count matches.
+      r = argc === 0 ? f() : argc === 1 ? f(a0) : argc === 2 ? f(a0, a1) : f(a0, a1, a2, a3, a4);
     } catch (e) {
-      throw new PackTrap(describeCall(name, args.map((a) => a >>> 0)), e);
+      throw new PackTrap(callText(name, argc, a0, a1, a2, a3, a4), e);
     } finally {
       this.guard.leave();
     }
-    this.afterCall(name, args);
+    const mem = this.mem();
+    this.ledger.sample(mem.length);
+    if (this.watch) this.verifyBlocks(mem, name, argc, a0, a1, a2, a3, a4);
     return r === undefined ? 0 : r;
   }
 
-  private afterCall(name: GuardedCall, args: number[]): void {
-    const mem = this.mem();
-    this.ledger.sample(mem.length);
-    if (!this.watch) return;
-    for (const b of this.ledger.blocks.values()) {
+  private verifyBlocks(mem: Uint8Array, name: number, argc: number, a0: number, a1: number, a2: number, a3: number, a4: number): void {
+    for (const b of this.ledger.blocks) {
       const want = b.expected;
-      if (want === null || b.ptr + want.length > mem.length) continue;
+      if (want === null || b.ptr + want.length > mem.length || sameBytes(mem, b.ptr, want)) continue;
       const got = mem.subarray(b.ptr, b.ptr + want.length);
-      if (Buffer.compare(got, want) !== 0) {
-        let at = 0;
-        while (at < want.length && got[at] === want[at]) at++;
-        this.ledger.note(
-          'integrity',
-          describeCall(name, args.map((a) => a >>> 0)),
-          `the ${b.label} block [${b.ptr}, ${b.ptr + b.size}) changed at offset ${at}: byte 0x${want[at]!.toString(16).padStart(2, '0')} became 0x${got[at]!.toString(16).padStart(2, '0')}`,
-        );
-        b.expected = got.slice();
-      }
+      let at = 0;
+      while (at < want.length && got[at] === want[at]) at++;
+      this.ledger.note(
+        'integrity',
+        callText(name, argc, a0, a1, a2, a3, a4),
+        `the ${b.label} block [${b.ptr}, ${b.ptr + b.size}) changed at offset ${at}: byte 0x${want[at]!.toString(16).padStart(2, '0')} became 0x${got[at]!.toString(16).padStart(2, '0')}`,
+      );
+      b.expected = got.slice();
     }
   }
 
   abiVersion(): number {
-    return this.call('reflow_pack_abi_version', this.ex.abiVersion, NO_ARGS) >>> 0;
+    return this.call(C.abiVersion, this.ex.abiVersion, 0) >>> 0;
   }
 
   register(): number {
-    return this.call('__reflow_pack_register', this.ex.register, NO_ARGS) | 0;
+    return this.call(C.register, this.ex.register, 0) | 0;
   }
 
   /** Raw alloc: the pointer as u32, with no bookkeeping. */
   allocRaw(size: number): number {
-    return this.call('__reflow_pack_alloc', this.ex.alloc, [size | 0], size / MIB) >>> 0;
+    return this.call(C.alloc, this.ex.alloc, 1, size | 0, 0, 0, 0, 0, size / MIB) >>> 0;
   }
 
   /**
@@ -183,38 +198,41 @@ export class CheckedWasmHost {
     const p = this.allocRaw(size);
     if (p === 0) return null;
     const n = size >>> 0;
-    const mem = this.mem();
+    const mem = this.view; // refreshed by the call
     if (p % ALLOC_ALIGN !== 0 || p + n > mem.length) {
       this.ledger.note('alloc-bounds', `__reflow_pack_alloc(${n})`, `returned ${p}: ${p % ALLOC_ALIGN !== 0 ? 'not 8-aligned' : `the block ends at ${p + n}, past memory (${mem.length} bytes)`}`);
       if (p + n > mem.length) throw new HarnessRefusal(`__reflow_pack_alloc(${n}) returned ${p}, a block that ends at ${p + n}, past the end of memory (${mem.length} bytes)`);
     }
     let expected: Uint8Array;
-    if (fill) {
+    if (fill && fill.length === n) {
+      mem.set(fill, p);
+      expected = fill;
+    } else if (fill) {
       mem.set(fill.subarray(0, n), p);
-      expected = fill.length === n ? fill : mem.slice(p, p + n);
+      expected = mem.slice(p, p + n);
     } else {
       expected = pattern(n, this.ledger.allocations + 1);
       mem.set(expected, p);
     }
-    const overlap = this.ledger.addBlock(p, n, label, expected);
+    const overlap = this.ledger.overlapping(p, n);
     if (overlap) {
       this.ledger.note('overlap', `__reflow_pack_alloc(${n})`, `returned [${p}, ${p + n}), which overlaps the host-held ${overlap.label} block [${overlap.ptr}, ${overlap.ptr + overlap.size}) from allocation #${overlap.seq}`);
     }
-    return this.ledger.blocks.get(this.ledger.allocations) ?? null;
+    return this.ledger.addBlock(p, n, label, expected);
   }
 
   /** Frees a host-held block with its own size. It stops being host-held as the call starts. */
   free(block: Block): void {
     this.ledger.takeBlock(block);
-    this.call('__reflow_pack_free', this.ex.free, [block.ptr | 0, block.size | 0]);
+    this.call(C.free, this.ex.free, 2, block.ptr | 0, block.size | 0);
   }
 
   freeRaw(ptr: number, size: number): void {
-    this.call('__reflow_pack_free', this.ex.free, [ptr | 0, size | 0]);
+    this.call(C.free, this.ex.free, 2, ptr | 0, size | 0);
   }
 
   create(factoryId: number): number {
-    const id = this.call('__reflow_pack_create_actor', this.ex.create, [factoryId | 0]) >>> 0;
+    const id = this.call(C.create, this.ex.create, 1, factoryId | 0) >>> 0;
     if (id !== 0) {
       this.ledger.deadInstances.delete(id);
       this.ledger.liveInstances.set(id, { factoryId: factoryId >>> 0 });
@@ -223,18 +241,18 @@ export class CheckedWasmHost {
   }
 
   destroy(id: number): void {
-    this.call('__reflow_pack_destroy_actor', this.ex.destroy, [id | 0]);
+    this.call(C.destroy, this.ex.destroy, 1, id | 0);
     if (this.ledger.liveInstances.delete(id >>> 0)) this.ledger.deadInstances.add(id >>> 0);
   }
 
   /**
    * One tick as ABI.md lays it out: payload block, slot block (pre-filled
    * with the sentinel), run, read the slots, copy the result, then free the
-   * result with `max(out_len, 1)` (only when it is in bounds and overlaps no
-   * host-held block: then it is not a block of the pack's), the payload and
-   * the slots. `keep` leaves the payload and slot blocks host-held.
+   * payload, the slots, and the result with `max(out_len, 1)` (only when it
+   * is in bounds and overlaps no host-held block: then it is not a block of
+   * the pack's).
    */
-  run(instance: number, payload: Uint8Array, opts: { keep?: boolean; freeResult?: boolean } = {}): Tick {
+  run(instance: number, payload: Uint8Array): Tick {
     const tick: Tick = {
       instance: instance >>> 0,
       payload,
@@ -243,7 +261,6 @@ export class CheckedWasmHost {
       status: 0,
       outPtr: 0,
       outLen: 0,
-      slotUntouched: [false, false],
       resultInBounds: false,
       result: null,
       resultOverlaps: null,
@@ -264,13 +281,13 @@ export class CheckedWasmHost {
     tick.slotPtr = sb.ptr;
     sb.expected = null; // the pack writes the two slots during the call
     tick.status =
-      this.call('__reflow_pack_actor_run', this.ex.run, [instance | 0, pb.ptr, payload.length, sb.ptr, sb.ptr + 4], payload.length / MIB) | 0;
-    const mem = this.mem();
-    const dv = new DataView(mem.buffer, sb.ptr, 8);
-    tick.outPtr = dv.getUint32(0, true);
-    tick.outLen = dv.getUint32(4, true);
-    tick.slotUntouched = [tick.outPtr === OUT_SLOT_SENTINEL, tick.outLen === OUT_SLOT_SENTINEL];
-    sb.expected = mem.slice(sb.ptr, sb.ptr + 8);
+      this.call(C.run, this.ex.run, 5, instance | 0, pb.ptr, payload.length, sb.ptr, sb.ptr + 4, payload.length / MIB) | 0;
+    const mem = this.view; // refreshed by the call
+    tick.outPtr = u32At(mem, sb.ptr);
+    tick.outLen = u32At(mem, sb.ptr + 4);
+    // What the pack wrote is now the host's; the slot block is freed within this tick, so one buffer serves.
+    this.slotScratch.set(mem.subarray(sb.ptr, sb.ptr + 8));
+    sb.expected = this.slotScratch;
     tick.memBytesAfter = mem.length;
     const span = Math.max(tick.outLen, 1);
     tick.resultInBounds = tick.outPtr !== 0 && tick.outPtr + span <= mem.length;
@@ -286,16 +303,25 @@ export class CheckedWasmHost {
       }
       this.ledger.highestEnd = Math.max(this.ledger.highestEnd, tick.outPtr + span);
     }
-    if (opts.freeResult !== false && tick.resultInBounds && !tick.resultOverlaps) this.freeRaw(tick.outPtr, span);
-    if (!opts.keep) {
-      this.free(pb);
-      this.free(sb);
-    }
+    // The host's own blocks first: each later call then has fewer held blocks to verify.
+    this.free(pb);
+    this.free(sb);
+    if (tick.resultInBounds && !tick.resultOverlaps) this.freeRaw(tick.outPtr, span);
     return tick;
   }
 }
 
 const ONE_ZERO = new Uint8Array([0]);
+
+const u32At = (m: Uint8Array, p: number) => (m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24)) >>> 0;
+
+/** memcmp. Small blocks: a plain loop beats Buffer.compare's call overhead. */
+function sameBytes(mem: Uint8Array, at: number, want: Uint8Array): boolean {
+  const n = want.length;
+  if (n > 64) return Buffer.compare(mem.subarray(at, at + n), want) === 0;
+  for (let i = 0; i < n; i++) if (mem[at + i] !== want[i]) return false;
+  return true;
+}
 const SENTINEL_SLOTS = new Uint8Array(8).fill(0xff);
 
 /** A byte pattern that differs per allocation, so a stray write is unlikely to restore it. */

@@ -2,6 +2,7 @@
 // demanding error JSON, picking factories and ports from what the pack
 // registered (never from what our own reference packs happen to do).
 import fc from 'fast-check';
+import { OUT_SLOT_SENTINEL } from '../harness/abi.ts';
 import { checkErrorJson } from '../harness/message-schema.ts';
 import { Violation } from '../harness/errors.ts';
 import { hex32, showBytes } from '../harness/readable.ts';
@@ -9,10 +10,13 @@ import type { Template } from '../harness/registration.ts';
 import { describeTickCall, type CheckedWasmHost, type Tick } from '../harness/wasm-host.ts';
 import type { PropertyContext } from './types.ts';
 
+/** A slot that still holds the harness's pre-filled sentinel. */
+export const slotUnwritten = (v: number) => v === OUT_SLOT_SENTINEL;
+
 /** `status -3, out_ptr 1234, out_len 56, result "{…}" (56 bytes)`. */
 export function describeAnswer(t: Tick): string {
   if (t.allocFailed) return `(not called: __reflow_pack_alloc returned 0 for the ${t.allocFailed === 'payload' ? 'payload' : '8-byte out-slot'} block)`;
-  const slots = `out_ptr ${t.slotUntouched[0] ? `${hex32(t.outPtr)} (slot not written)` : t.outPtr}, out_len ${t.slotUntouched[1] ? `${hex32(t.outLen)} (slot not written)` : t.outLen}`;
+  const slots = `out_ptr ${slotUnwritten(t.outPtr) ? `${hex32(t.outPtr)} (slot not written)` : t.outPtr}, out_len ${slotUnwritten(t.outLen) ? `${hex32(t.outLen)} (slot not written)` : t.outLen}`;
   const result = t.result ? `, result ${showBytes(t.result)}` : t.outPtr !== 0 && !t.resultInBounds ? ', result outside memory' : '';
   return `status ${t.status}, ${slots}${result}`;
 }

@@ -7,7 +7,7 @@ import type { Template } from '../harness/registration.ts';
 import type { CheckedWasmHost, Tick } from '../harness/wasm-host.ts';
 import { badShapePayload, invalidJsonPayload, invalidUtf8Payload, largePayload, validPayload, type PayloadCase } from './arbitraries/payload.ts';
 import { utf8EdgeString } from './arbitraries/utf8.ts';
-import { createLive, demandErrorJson, describeAnswer, needsTemplates, templateArb, tickCall, utf8 } from './support.ts';
+import { createLive, demandErrorJson, describeAnswer, needsTemplates, slotUnwritten, templateArb, tickCall, utf8 } from './support.ts';
 import { runFc, type PackProperty, type PropertyContext } from './types.ts';
 
 const RUN_NEEDS: PackProperty['needs'] = ['alloc', 'free', 'create', 'run'];
@@ -61,7 +61,7 @@ export const runOutSlots: PackProperty = {
         const id = createLive(host, factoryId);
         const t = host.run(which === 'live' ? id : id + 1000, payload.bytes);
         refuseAllocFailure(t);
-        if (t.slotUntouched[0] || t.slotUntouched[1])
+        if (slotUnwritten(t.outPtr) || slotUnwritten(t.outLen))
           throw new Violation(tickCall(t), describeAnswer(t), 'both out slots written (the harness pre-fills them with 0xFFFFFFFF, which no correct pack writes)');
         if (t.outPtr !== 0 && !t.resultInBounds) throw new Violation(tickCall(t), describeAnswer(t), `a result inside memory (${t.memBytesAfter} bytes)`);
       }),

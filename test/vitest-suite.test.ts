@@ -11,8 +11,8 @@ const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
 
 async function vitestOn(pack: string, only?: string) {
-  const env = { ...process.env, PACKCHECK_FIXTURE_PACK: pack, PACKCHECK_FIXTURE_ONLY: only ?? '', NO_COLOR: '1' };
-  if (!only) delete env.PACKCHECK_FIXTURE_ONLY;
+  const env: NodeJS.ProcessEnv = { ...process.env, PACKCHECK_FIXTURE_PACK: pack, NO_COLOR: '1' };
+  if (only) env.PACKCHECK_FIXTURE_ONLY = only;
   try {
     const r = await run(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', 'test/fixtures/vitest.config.ts', '--reporter', 'verbose'], { cwd: ROOT, env, maxBuffer: 1 << 26 });
     return { code: 0, out: r.stdout + r.stderr };
