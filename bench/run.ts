@@ -8,6 +8,7 @@ import { CheckedWasmHost } from '../harness/wasm-host.ts';
 import { checkWasmPack } from '../harness/runner.ts';
 import { buildRust, buildWat, findRustc, WAT_REFERENCE } from '../packs-under-test/build.ts';
 import { importsFor } from '../mocks/stub-imports.ts';
+import { WAT_REFERENCE_ABI } from '../packs-under-test/reference.ts';
 
 const rustc = findRustc();
 const packPath = 'missing' in rustc ? await buildWat(WAT_REFERENCE, 'wat-reference') : buildRust(rustc, 'rust-reference');
@@ -84,6 +85,7 @@ for (const [name, payload] of Object.entries(PAYLOADS)) {
 }
 
 const t0 = performance.now();
-const rep = await checkWasmPack(await readPack(packPath), { seed: 1, runs: 100, timeoutMs: 2000, profile: 'sdk', expectAbi: null, jobs: Math.min(4, availableParallelism()) });
+const expectAbi = 'missing' in rustc ? WAT_REFERENCE_ABI : rustc.abiVersion;
+const rep = await checkWasmPack(await readPack(packPath), { seed: 1, runs: 100, timeoutMs: 2000, profile: 'sdk', expectAbi, jobs: Math.min(4, availableParallelism()) });
 const wall = (performance.now() - t0) / 1000;
 console.log(`(b) battery at default settings (100 runs, seed 1): ${wall.toFixed(1)} s wall (target <= 20 s); ${rep.summary.passed} passed, ${rep.summary.failed} failed, ${rep.summary.skipped} skipped`);

@@ -3,11 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { WASM_PROPERTY_IDS } from '../properties/catalog.ts';
 import { buildRust, buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
+import { WAT_REFERENCE_ABI } from '../packs-under-test/reference.ts';
 import { check, failures, rustc, rustcMissing } from './support/check.ts';
 
 describe('reference packs pass every property', () => {
   it('the WAT reference pack', async () => {
-    const rep = await check(await buildWat(WAT_REFERENCE, 'wat-reference'), { expectAbi: 2522422 });
+    const rep = await check(await buildWat(WAT_REFERENCE, 'wat-reference'), { expectAbi: WAT_REFERENCE_ABI });
     expect(failures(rep)).toBe('');
     expect(rep.results.map((r) => r.id)).toEqual([...WASM_PROPERTY_IDS]);
     expect(rep.summary.skipped).toBe(0);
