@@ -10,16 +10,18 @@ import { DEFAULTS } from './replay.ts';
 import { corpusReport, writeJson } from './report/json.ts';
 import { TOOL, type PackReport } from './report/model.ts';
 import { packHeader, resultLine, summaryLine } from './report/terminal.ts';
-import { checkWasmPack, selectIds, type RunnerOptions } from './runner.ts';
+import { checkWasmPack, type RunnerOptions } from './runner.ts';
+import { checkNativePack } from './native/runner.ts';
 import { ALL_IDS } from '../properties/catalog.ts';
 import { largeRuns } from '../properties/wasm-run.ts';
 import { MEASURED_CYCLES, WARMUP_CYCLES } from '../properties/measure.ts';
 
 class UsageError extends Error {}
 
-export const HELP = `packcheck ${TOOL.version}: conformance checks for Reflow actor packs (wasm ABI)
+export const HELP = `packcheck ${TOOL.version}: conformance checks for Reflow actor packs (wasm and vtable ABIs)
 
-Usage: packcheck [pack.wasm] [options]
+Usage: packcheck [pack.wasm | pack.so] [options]
+  The kind of pack is told by its magic bytes: \0asm (wasm ABI) or ELF (vtable ABI).
   With no pack, checks the bundled reference packs (the WAT pack always; the
   Rust pack where Debian's rustc with the wasm32 std is installed).
 
@@ -38,7 +40,8 @@ Options:
   --rustc-vv FILE     or: the \`rustc -vV\` output of the host's rustc, hashed as in ABI.md
   --timeout-ms T      limit per pack call in ms (default ${DEFAULTS.timeoutMs}), plus 1 s per MiB of payload
   --profile P         sdk (default) or legacy (accepts bare-name registration metadata)
-  --jobs N            properties checked side by side in worker threads (default: cores, max 4)
+  --jobs N            wasm properties checked side by side in worker threads (default: cores, max 4)
+  --entrypoint NAME   native packs: the register symbol (default reflow_pack_register)
   -h, --help          this text
   --version           the version
 
@@ -69,6 +72,7 @@ interface Parsed {
   opts: RunnerOptions;
   json?: string;
   seedGiven: boolean;
+  entrypoint?: string;
 }
 
 export function parseCli(argv: string[]): Parsed | 'help' | 'version' {
@@ -91,6 +95,7 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' {
         'timeout-ms': { type: 'string' },
         profile: { type: 'string' },
         jobs: { type: 'string' },
+        entrypoint: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -117,11 +122,12 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' {
   if (values.path !== undefined && !/^\d+(:\d+)*(@[\w+/=:-]*)?$/.test(values.path)) throw new UsageError(`--path takes the path of a failure's replay line (such as 12:0:3), got ${JSON.stringify(values.path)}`);
   const only = idList('only', values.only);
   const skip = idList('skip', values.skip);
-  if (values.path !== undefined && (!only || selectIds(only, skip).length !== 1)) throw new UsageError('--path replays one property: give it with --only ID');
+  if (values.path !== undefined && only?.length !== 1) throw new UsageError('--path replays one property: give it with --only ID');
   if (values.path !== undefined && seed === undefined) throw new UsageError('--path needs the --seed it was found with');
   return {
     paths: positionals,
     json: values.json,
+    entrypoint: values.entrypoint,
     seedGiven: seed !== undefined,
     opts: {
       seed: seed ?? ((Math.random() * 2 ** 31) | 0),
@@ -181,13 +187,14 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   const started = performance.now();
   const reports: PackReport[] = [];
   for (const { file, expectAbi } of files) {
-    if (file.kind !== 'wasm') {
-      err(`packcheck: ${file.path} is a ${file.kind} file; this version checks wasm packs (.wasm) only`);
+    if (file.kind !== 'wasm' && file.kind !== 'elf') {
+      err(`packcheck: ${file.path} is a ${file.kind} file; this version checks wasm packs and Linux (ELF) shared objects; bundles and other platforms' binaries are not supported yet`);
       return 2;
     }
     const runOpts: RunnerOptions = { ...opts, expectAbi };
     out('');
-    const rep = await checkWasmPack(file, runOpts).catch((e: unknown) => {
+    const check = file.kind === 'wasm' ? checkWasmPack(file, runOpts) : checkNativePack(file, { ...runOpts, entrypoint: parsed.entrypoint });
+    const rep = await check.catch((e: unknown) => {
       if (e instanceof LoadError) return e;
       throw e;
     });

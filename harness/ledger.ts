@@ -22,6 +22,22 @@ export interface Registration {
   bytes: Uint8Array | null;
 }
 
+/** One `register_template` call of the vtable ABI, with the host's answer. */
+export interface VtableRegistration {
+  index: number;
+  hostData: bigint;
+  idPtr: bigint;
+  idBytes: Uint8Array | null;
+  factory: bigint;
+  drop: bigint;
+  userData: bigint;
+  answer: number;
+  /** The allocation `user_data` was at call time (tracker sequence number), 0n when untracked. */
+  userDataSeq: bigint;
+  /** Set once the host has called `drop` for it. */
+  dropped: boolean;
+}
+
 export type FindingKind = 'overlap' | 'integrity' | 'alloc-bounds' | 'result-bounds';
 
 export interface Finding {
@@ -43,6 +59,7 @@ export class Ledger {
   readonly liveInstances = new Map<number, { factoryId: number }>();
   readonly deadInstances = new Set<number>();
   readonly registrations: Registration[] = [];
+  readonly vtableRegistrations: VtableRegistration[] = [];
   readonly findings: Finding[] = [];
   readonly timeline: Sample[] = [];
   calls = 0;

@@ -46,6 +46,7 @@ export function readable(value: unknown, depth = 0): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (value === undefined) return null;
   if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), readable(v, depth + 1)]));
   if (Array.isArray(value)) {
     const head = value.slice(0, 50).map((v) => readable(v, depth + 1));
     return value.length > 50 ? [...head, `… ${value.length - 50} more`] : head;

@@ -8,7 +8,7 @@ import { MIB } from './abi.ts';
 import { newGuardBuffer, Watchdog, describeCall, type CallInProgress } from './call-guard.ts';
 import { LoadError, type PackFile } from './pack-file.ts';
 import { TOOL, REPORT_SCHEMA, exitCodeOf, summarize, type PackReport, type PropertyResult } from './report/model.ts';
-import { replayLine } from './replay.ts';
+import { ResultCollector, SURVEY_PREFIX, duringPrefix } from './results.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
 import { WASM_PROPERTY_IDS, type WasmPropertyId } from '../properties/catalog.ts';
 import type { CheckOptions, Outcome, PackSurvey } from '../properties/types.ts';
@@ -25,9 +25,14 @@ export interface RunnerOptions extends CheckOptions {
 const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
 const POLL_MS = 50;
 
-export function selectIds(only?: string[], skip?: string[]): WasmPropertyId[] {
+/** The ids that `--only` / `--skip` (ids, `prefix`, or `prefix*`) leave of a battery. */
+export function selectFrom<T extends string>(ids: readonly T[], only?: string[], skip?: string[]): T[] {
   const matches = (id: string, pats: string[]) => pats.some((p) => id === p || (p.endsWith('*') && id.startsWith(p.slice(0, -1))) || id.startsWith(`${p}.`));
-  return WASM_PROPERTY_IDS.filter((id) => (!only?.length || matches(id, only)) && !(skip?.length && matches(id, skip)));
+  return ids.filter((id) => (!only?.length || matches(id, only)) && !(skip?.length && matches(id, skip)));
+}
+
+export function selectIds(only?: string[], skip?: string[]): WasmPropertyId[] {
+  return selectFrom(WASM_PROPERTY_IDS, only, skip);
 }
 
 class PackWorker {
@@ -98,17 +103,8 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   }
   const options: CheckOptions = { seed: opts.seed, runs: opts.runs, path: opts.path, timeoutMs: opts.timeoutMs, profile: opts.profile, expectAbi: opts.expectAbi };
   const base = { module, bytes: file.bytes, options };
-  const results = new Map<string, PropertyResult[]>();
-  const record = (id: string, o: Outcome, durationMs: number) => {
-    const r: PropertyResult = { id, status: o.status, runs: o.runs, durationMs: Math.round(durationMs * 10) / 10, seed: opts.seed };
-    if (o.message) r.message = o.message;
-    if (o.counterexample !== undefined) r.counterexample = o.counterexample;
-    if (o.path) r.path = o.path;
-    if (o.status === 'failed' || o.status === 'errored') r.replay = replayLine(file.path, id, opts, o.path);
-    (results.get(id) ?? results.set(id, []).get(id)!).push(r);
-    opts.onResult?.(r);
-    return r;
-  };
+  const results = new ResultCollector(file.path, options, opts.onResult);
+  const record = (id: string, o: Outcome, durationMs: number) => results.record(id, o, durationMs);
 
   // The survey: shape, ABI version, one registration. It can hang too.
   let survey: PackSurvey | null = null;
@@ -118,7 +114,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   if (answer.type === 'survey') survey = answer.survey;
   else {
     const why = answer.type === 'timeout' ? timeoutMessage(answer.call, opts.timeoutMs) : answer.type === 'died' ? `the pack crashed its worker while being surveyed: ${answer.why}` : 'the worker answered out of turn';
-    record(answer.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `while surveying the pack (instantiate, ABI version, registration): ${why}` }, performance.now() - s0);
+    record(answer.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `${SURVEY_PREFIX} the pack (instantiate, ABI version, registration): ${why}` }, performance.now() - s0);
   }
 
   const ids = selectIds(opts.only, opts.skip);
@@ -137,10 +133,10 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
         else if (m.type === 'timeout') {
           const msg = timeoutMessage(m.call, opts.timeoutMs);
           record(id, { status: 'failed', runs: 0, message: `the pack hung: ${msg}` }, took);
-          record('harness.timeout', { status: 'failed', runs: 1, message: `during ${id}: ${msg}` }, took);
+          record('harness.timeout', { status: 'failed', runs: 1, message: `${duringPrefix(id)} ${msg}` }, took);
         } else if (m.type === 'died') {
           record(id, { status: 'failed', runs: 0, message: `the pack crashed the worker running this property: ${m.why}` }, took);
-          record('harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${m.why}` }, took);
+          record('harness.crash', { status: 'failed', runs: 1, message: `${duringPrefix(id)} ${m.why}` }, took);
         }
       }
     };
@@ -151,13 +147,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     for (const id of ids) record(id, { status: 'failed', runs: 0, message: 'not evaluated: the pack could not be surveyed (see the harness result)' }, 0);
   }
 
-  // Catalog order, each harness result right after the property it interrupted.
-  const ordered: PropertyResult[] = [...(results.get('harness.timeout') ?? []), ...(results.get('harness.crash') ?? [])].filter((r) => r.message?.startsWith('while surveying'));
-  for (const id of ids) {
-    const mine = results.get(id) ?? [];
-    ordered.push(...mine);
-    for (const h of ['harness.timeout', 'harness.crash']) ordered.push(...(results.get(h) ?? []).filter((r) => r.message?.startsWith(`during ${id}:`)));
-  }
+  const ordered = results.ordered(ids);
   const durationMs = Math.round(performance.now() - t0);
   return {
     schema: REPORT_SCHEMA,

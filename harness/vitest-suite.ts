@@ -4,14 +4,32 @@
 //   describePackConformance('my pack', { path: 'target/my_pack.wasm' });
 import { availableParallelism } from 'node:os';
 import { beforeAll, describe, it } from 'vitest';
-import { readPack } from './pack-file.ts';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { kindOf, readPack } from './pack-file.ts';
 import { DEFAULTS } from './replay.ts';
 import type { PackReport, PropertyResult } from './report/model.ts';
 import { resultLine } from './report/terminal.ts';
-import { checkWasmPack, selectIds } from './runner.ts';
+import { checkWasmPack, selectFrom, selectIds } from './runner.ts';
+import { checkNativePack } from './native/runner.ts';
+import { VTABLE_PROPERTY_IDS } from '../properties/catalog.ts';
+
+function isNative(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 0);
+    closeSync(fd);
+    return kindOf(head) === 'elf';
+  } catch {
+    return false; // readPack reports the missing file in beforeAll
+  }
+}
 
 export interface ConformanceOptions {
+  /** A .wasm pack (wasm ABI) or a shared object (vtable ABI), told apart by magic bytes. */
   path: string;
+  /** Native packs: the register symbol (default reflow_pack_register). */
+  entrypoint?: string;
   runs?: number;
   seed?: number;
   only?: string[];
@@ -24,11 +42,14 @@ export interface ConformanceOptions {
 
 /** Declares a describe block with one test per selected property id. */
 export function describePackConformance(name: string, options: ConformanceOptions): void {
-  const ids = selectIds(options.only, options.skip);
+  // Tests are declared synchronously, so the kind is read from the file's first bytes now.
+  const native = isNative(options.path);
+  const ids = native ? selectFrom(VTABLE_PROPERTY_IDS, options.only, options.skip) : selectIds(options.only, options.skip);
   describe(name, () => {
     let report: PackReport;
     beforeAll(async () => {
-      report = await checkWasmPack(await readPack(options.path), {
+      const file = await readPack(options.path);
+      const common = {
         seed: options.seed ?? 1,
         runs: options.runs ?? DEFAULTS.runs,
         timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
@@ -36,8 +57,8 @@ export function describePackConformance(name: string, options: ConformanceOption
         expectAbi: options.expectAbi ?? null,
         only: options.only,
         skip: options.skip,
-        jobs: options.jobs ?? Math.min(4, availableParallelism()),
-      });
+      };
+      report = native ? await checkNativePack(file, { ...common, entrypoint: options.entrypoint }) : await checkWasmPack(file, { ...common, jobs: options.jobs ?? Math.min(4, availableParallelism()) });
     }, 600_000);
 
     const fail = (rs: PropertyResult[]) => {

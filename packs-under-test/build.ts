@@ -13,6 +13,7 @@ export const PACKS_DIR = dirname(fileURLToPath(import.meta.url));
 const CACHE = join(PACKS_DIR, '..', '.cache', 'packs');
 export const RUST_REFERENCE = join(PACKS_DIR, 'rust', 'reference_pack.rs');
 export const WAT_REFERENCE = join(PACKS_DIR, 'wat', 'reference.wat');
+export const RUST_NATIVE_REFERENCE = join(PACKS_DIR, 'rust', 'native_pack.rs');
 
 const hash = (...parts: (string | Uint8Array)[]) => {
   const h = createHash('sha256');
@@ -20,9 +21,9 @@ const hash = (...parts: (string | Uint8Array)[]) => {
   return h.digest('hex').slice(0, 16);
 };
 
-function cached(name: string, key: string, build: (out: string) => void): string {
+function cached(name: string, key: string, build: (out: string) => void, ext = 'wasm'): string {
   mkdirSync(CACHE, { recursive: true });
-  const out = join(CACHE, `${name}-${key}.wasm`);
+  const out = join(CACHE, `${name}-${key}.${ext}`);
   if (existsSync(out)) return out;
   const tmp = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   build(tmp);
@@ -101,8 +102,24 @@ export function buildRust(rustc: Rustc, name: string, mutant?: string, src = RUS
   });
 }
 
+/** Compiles the native (vtable ABI) Rust reference pack, or one of its cfg mutants, as an x86_64 cdylib. */
+export function buildNativeRust(rustc: Rustc, name: string, mutant?: string): string {
+  const flags = ['--edition', '2021', '--crate-type', 'cdylib', '--crate-name', 'native_pack', '-C', 'opt-level=2', '-C', 'debuginfo=0'];
+  if (mutant) flags.push('--cfg', `mutant="${mutant}"`);
+  const key = hash('native', readFileSync(RUST_NATIVE_REFERENCE), rustc.versionText, ...flags);
+  return cached(
+    name,
+    key,
+    (tmp) => {
+      execFileSync(rustc.path, [...flags, '-o', tmp, RUST_NATIVE_REFERENCE], { env: { ...process.env, PACKCHECK_ABI_VERSION: String(rustc.abiVersion) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    },
+    'so',
+  );
+}
+
 /** Builds a mutant of the manifest; Rust mutants need a rustc (null: not buildable here). */
-export async function buildMutant(spec: { name: string; source: 'rust' | 'wat'; cfg?: string; patches?: readonly Patch[] }, rustc: Rustc | null): Promise<string | null> {
+export async function buildMutant(spec: { name: string; source: 'rust' | 'wat' | 'native'; cfg?: string; patches?: readonly Patch[] }, rustc: Rustc | null): Promise<string | null> {
   if (spec.source === 'wat') return buildWat(WAT_REFERENCE, spec.name, spec.patches ?? []);
-  return rustc ? buildRust(rustc, spec.name, spec.cfg) : null;
+  if (!rustc) return null;
+  return spec.source === 'native' ? buildNativeRust(rustc, spec.name, spec.cfg) : buildRust(rustc, spec.name, spec.cfg);
 }

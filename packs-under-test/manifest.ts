@@ -6,7 +6,7 @@ import type { Patch } from './build.ts';
 
 export interface MutantSpec {
   name: string;
-  source: 'rust' | 'wat';
+  source: 'rust' | 'wat' | 'native';
   /** Rust: the `mutant` cfg value. */
   cfg?: string;
   /** WAT: the patches that make the defect. */
@@ -15,7 +15,7 @@ export interface MutantSpec {
   /** Every one of these must fail (other ids may fail too: a defect can show in several places). */
   mustFail: readonly string[];
   /** Check options the defect needs to show (an expected ABI version, a short timeout for hangs). */
-  options?: { expectBuildAbi?: boolean; timeoutMs?: number };
+  options?: { expectBuildAbi?: boolean; timeoutMs?: number; entrypoint?: string };
 }
 
 const rust = (cfg: string, defect: string, mustFail: string[], options?: MutantSpec['options']): MutantSpec => ({ name: `rust-${cfg}`, source: 'rust', cfg, defect, mustFail, options });
@@ -107,4 +107,28 @@ export const MUTANTS: readonly MutantSpec[] = [
     ],
     ['wasm.run.valid-payload'],
   ),
+];
+
+const native = (cfg: string, defect: string, mustFail: string[], options?: MutantSpec['options']): MutantSpec => ({ name: `native-${cfg}`, source: 'native', cfg, defect, mustFail, options });
+
+/** Native (vtable ABI) mutants of rust/native_pack.rs. */
+export const NATIVE_MUTANTS: readonly MutantSpec[] = [
+  native('null-host-crash', 'register(NULL) dereferences the null vtable', ['vtable.register.null-host', 'harness.crash']),
+  native('host-data-changed', 'passes host_data + 1', ['vtable.register.host-data']),
+  native('null-drop', 'passes a NULL drop function', ['vtable.register.args']),
+  native('status-nonzero', 'returns -99 even when everything registered', ['vtable.register.status-ok']),
+  native('last-failure-wins', 'every rejection overwrites the status', ['vtable.register.sticky-status']),
+  native('stop-on-reject', 'stops registering after the first rejection', ['vtable.register.continues']),
+  native('leak-rejected', 'does not free a rejected user_data', ['vtable.register.reclaim']),
+  native('double-free-rejected', 'frees a rejected user_data twice', ['vtable.register.reclaim']),
+  native('free-accepted', 'frees user_data the host accepted', ['vtable.register.keep-accepted']),
+  native('duplicate-id', 'registers native.echo twice', ['vtable.register.unique-ids']),
+  native('nondeterministic', 'registration order changes from one load to the next', ['vtable.register.deterministic']),
+  native('factory-null', 'the factory returns NULL', ['vtable.factory.handle']),
+  native('factory-same-handle', 'the factory returns the same handle every time', ['vtable.factory.handle']),
+  native('drop-noop', 'drop does not free user_data', ['vtable.drop.frees']),
+  native('crash-on-reject', 'segfaults when a registration is rejected', ['vtable.register.sticky-status', 'harness.crash']),
+  native('version-unstable', 'abi_version answers value+1 from the second call on', ['abi.version.stable']),
+  native('wrong-entrypoint', 'exports its register function as reflow_pack_register_v2', ['vtable.shape.symbols']),
+  native('bad-utf8-id', 'one template id is not UTF-8', ['vtable.register.args']),
 ];

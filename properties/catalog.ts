@@ -34,10 +34,29 @@ export const WASM_PROPERTY_IDS = [
   'wasm.run.status-codes',
 ] as const;
 
+export const VTABLE_PROPERTY_IDS = [
+  'abi.version.stable',
+  'abi.version.expected',
+  'vtable.shape.symbols',
+  'vtable.register.null-host',
+  'vtable.register.host-data',
+  'vtable.register.args',
+  'vtable.register.status-ok',
+  'vtable.register.sticky-status',
+  'vtable.register.continues',
+  'vtable.register.reclaim',
+  'vtable.register.keep-accepted',
+  'vtable.register.unique-ids',
+  'vtable.register.deterministic',
+  'vtable.factory.handle',
+  'vtable.drop.frees',
+] as const;
+
 export const HARNESS_IDS = ['harness.timeout', 'harness.crash', 'harness.load'] as const;
 
 export type WasmPropertyId = (typeof WASM_PROPERTY_IDS)[number];
+export type VtablePropertyId = (typeof VTABLE_PROPERTY_IDS)[number];
 export type HarnessId = (typeof HARNESS_IDS)[number];
 export type ResultId = WasmPropertyId | HarnessId;
 
-export const ALL_IDS: readonly string[] = [...WASM_PROPERTY_IDS, ...HARNESS_IDS];
+export const ALL_IDS: readonly string[] = [...new Set([...WASM_PROPERTY_IDS, ...VTABLE_PROPERTY_IDS, ...HARNESS_IDS])];

@@ -86,8 +86,8 @@ function messageOf(e: unknown): string {
 
 /** Runs a fast-check property with the context's seed, runs and replay path. */
 export function runFc<Ts extends [unknown, ...unknown[]]>(
-  ctx: PropertyContext,
-  id: WasmPropertyId,
+  ctx: { options: CheckOptions },
+  id: string,
   numRuns: number,
   prop: fc.IProperty<Ts>,
   examples: Ts[] = [],
@@ -119,7 +119,7 @@ export function runFc<Ts extends [unknown, ...unknown[]]>(
 }
 
 /** The commands' replayPath of a `--path` (after its `@`), if any. */
-export function commandsReplayPath(ctx: PropertyContext): string | undefined {
+export function commandsReplayPath(ctx: { options: CheckOptions }): string | undefined {
   return ctx.options.path?.split('@')[1];
 }
 
