@@ -2,7 +2,7 @@
 export { checkWasmPack, selectIds, type RunnerOptions } from './runner.ts';
 export { readPack, kindOf, LoadError, type PackFile } from './pack-file.ts';
 export { CheckedWasmHost, type Tick, type HostOptions } from './wasm-host.ts';
-export { Ledger, type Block, type Registration, type Finding } from './ledger.ts';
+export { Ledger, type Block, type Registration, type Finding, type VtableRegistration } from './ledger.ts';
 export { inspectWasm, shapeProblems, type WasmShape } from './wasm-shape.ts';
 export * as abi from './abi.ts';
 export * as messageSchema from './message-schema.ts';
@@ -10,3 +10,9 @@ export { REPORT_SCHEMA, type PackReport, type PropertyResult, type Status } from
 export { corpusReport, CORPUS_SCHEMA } from './report/json.ts';
 export { WASM_PROPERTY_IDS, ALL_IDS } from '../properties/catalog.ts';
 export { main as runCli } from './cli.ts';
+// The vtable ABI (native packs).
+export { checkNativePack, type NativeRunnerOptions } from './native/runner.ts';
+export { loadNativePack, DEFAULT_ENTRYPOINT, type NativePack, type TemplateCall, type TemplateHandler } from './native/vtable-host.ts';
+export { AllocTracker, trackerEnv, trackerLibraryPath } from './native/alloc-tracker.ts';
+export { MockVtableHost, acceptAllHost, failureInjectingHost, scheduleArb, hostTagArb, describeSchedule, type Schedule } from '../mocks/vtable-hosts.ts';
+export { VTABLE_PROPERTY_IDS } from '../properties/catalog.ts';

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { MIB } from './abi.ts';
 import { newGuardBuffer, Watchdog, describeCall, type CallInProgress } from './call-guard.ts';
 import { LoadError, type PackFile } from './pack-file.ts';
-import { TOOL, REPORT_SCHEMA, exitCodeOf, summarize, type PackReport, type PropertyResult } from './report/model.ts';
+import { packReport, type PackReport, type PropertyResult } from './report/model.ts';
 import { ResultCollector, SURVEY_PREFIX, duringPrefix } from './results.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
 import { WASM_PROPERTY_IDS, type WasmPropertyId } from '../properties/catalog.ts';
@@ -147,22 +147,6 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     for (const id of ids) record(id, { status: 'failed', runs: 0, message: 'not evaluated: the pack could not be surveyed (see the harness result)' }, 0);
   }
 
-  const ordered = results.ordered(ids);
-  const durationMs = Math.round(performance.now() - t0);
-  return {
-    schema: REPORT_SCHEMA,
-    tool: TOOL,
-    pack: {
-      path: file.path,
-      sha256: file.sha256,
-      abi: 'wasm',
-      abiVersion: survey?.abiVersion ?? null,
-      templates: survey?.templates ?? [],
-      imports: survey?.imports ?? [],
-    },
-    options: { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile },
-    results: ordered,
-    summary: summarize(ordered, durationMs),
-    exitCode: exitCodeOf(ordered),
-  };
+  const pack = { path: file.path, sha256: file.sha256, abi: 'wasm' as const, abiVersion: survey?.abiVersion ?? null, templates: survey?.templates ?? [], imports: survey?.imports ?? [] };
+  return packReport(pack, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered(ids), t0);
 }

@@ -128,7 +128,9 @@ export const NATIVE_MUTANTS: readonly MutantSpec[] = [
   native('factory-same-handle', 'the factory returns the same handle every time', ['vtable.factory.handle']),
   native('drop-noop', 'drop does not free user_data', ['vtable.drop.frees']),
   native('crash-on-reject', 'segfaults when a registration is rejected', ['vtable.register.sticky-status', 'harness.crash']),
+  native('hang-on-reject', 'register never returns once a registration is rejected', ['vtable.register.sticky-status', 'harness.timeout'], { timeoutMs: 500 }),
   native('version-unstable', 'abi_version answers value+1 from the second call on', ['abi.version.stable']),
+  native('version-wrong-revision', 'abi_version answers a constant other than the build\'s', ['abi.version.expected'], { expectBuildAbi: true }),
   native('wrong-entrypoint', 'exports its register function as reflow_pack_register_v2', ['vtable.shape.symbols']),
   native('bad-utf8-id', 'one template id is not UTF-8', ['vtable.register.args']),
 ];

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { buildMutant, buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
-import { MUTANTS } from '../packs-under-test/manifest.ts';
+import { MUTANTS, NATIVE_MUTANTS } from '../packs-under-test/manifest.ts';
+import { rustc } from './support/check.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
@@ -23,6 +24,14 @@ async function vitestOn(pack: string, only?: string) {
 }
 
 describe('describePackConformance', () => {
+  it.skipIf(!rustc)('takes a native pack too, and fails the property a native mutant breaks', async () => {
+    const spec = NATIVE_MUTANTS.find((m) => m.name === 'native-stop-on-reject')!;
+    const r = await vitestOn((await buildMutant(spec, rustc))!, 'vtable.register.continues,vtable.register.status-ok');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/× .*vtable\.register\.continues/);
+    expect(r.out).toMatch(/✓ .*vtable\.register\.status-ok/);
+  });
+
   it('declares one passing test per property for a conforming pack', async () => {
     const r = await vitestOn(await buildWat(WAT_REFERENCE, 'wat-reference'), 'wasm.register,wasm.alloc.zero,abi.version');
     expect(r.code).toBe(0);

@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { LoadError, type PackFile } from '../pack-file.ts';
-import { REPORT_SCHEMA, TOOL, exitCodeOf, summarize, type PackReport, type PropertyResult } from '../report/model.ts';
+import { packReport, type PackReport, type PropertyResult } from '../report/model.ts';
 import { ResultCollector, SURVEY_PREFIX, duringPrefix } from '../results.ts';
 import { selectFrom } from '../runner.ts';
 import { trackerEnv } from './alloc-tracker.ts';
@@ -165,24 +165,9 @@ export async function checkNativePack(file: PackFile, opts: NativeRunnerOptions)
     current?.kill();
   }
 
-  const ordered = results.ordered(ids);
-  const durationMs = Math.round(performance.now() - t0);
-  return {
-    schema: REPORT_SCHEMA,
-    tool: TOOL,
-    pack: {
-      path: file.path,
-      sha256: file.sha256,
-      abi: 'vtable',
-      abiVersion,
-      templates: (baseline?.ids ?? []).map((name, factoryId) => ({ name: name ?? '<not UTF-8>', factoryId, inports: [], outports: [] })),
-      imports: [],
-    },
-    options: { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile },
-    results: ordered,
-    summary: summarize(ordered, durationMs),
-    exitCode: exitCodeOf(ordered),
-  };
+  const templates = (baseline?.ids ?? []).map((name, factoryId) => ({ name: name ?? '<not UTF-8>', factoryId, inports: [], outports: [] }));
+  const pack = { path: file.path, sha256: file.sha256, abi: 'vtable' as const, abiVersion, templates, imports: [] };
+  return packReport(pack, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered(ids), t0);
 }
 
 function recordFailure(results: ResultCollector, id: string, a: Answer, took: number): void {

@@ -4,6 +4,7 @@
 // through the pointers the pack passed. Pointers are BigInts (koffi 3).
 // This runs only inside the child process that isolates native code.
 import koffi from 'koffi';
+import type { TemplateCall } from '../ledger.ts';
 
 export const DEFAULT_ENTRYPOINT = 'reflow_pack_register';
 
@@ -27,17 +28,7 @@ export function cStringBytes(p: bigint): Uint8Array {
   return n === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(p, n)).slice();
 }
 
-/** One `register_template` call as the host saw it. */
-export interface TemplateCall {
-  index: number;
-  hostData: bigint;
-  idPtr: bigint;
-  /** The id's bytes up to its NUL (null when the pointer was NULL). */
-  idBytes: Uint8Array | null;
-  factory: bigint;
-  drop: bigint;
-  userData: bigint;
-}
+export type { TemplateCall };
 
 /** What a host answers a `register_template` call with. */
 export type TemplateHandler = (call: TemplateCall) => number;

@@ -65,3 +65,9 @@ export function summarize(results: readonly PropertyResult[], durationMs: number
 export function exitCodeOf(results: readonly PropertyResult[]): 0 | 1 {
   return results.some((r) => r.status === 'failed' || r.status === 'errored') ? 1 : 0;
 }
+
+/** The report@1 object of one checked pack. */
+export function packReport(pack: PackInfo, options: RunOptions, results: PropertyResult[], startedAt: number): PackReport {
+  const durationMs = Math.round(performance.now() - startedAt);
+  return { schema: REPORT_SCHEMA, tool: TOOL, pack, options, results, summary: summarize(results, durationMs), exitCode: exitCodeOf(results) };
+}

@@ -31,7 +31,8 @@
 //! status-nonzero, last-failure-wins, stop-on-reject, leak-rejected,
 //! double-free-rejected, free-accepted, duplicate-id, nondeterministic,
 //! factory-null, factory-same-handle, drop-noop, crash-on-reject,
-//! version-unstable, wrong-entrypoint, bad-utf8-id.
+//! version-unstable, version-wrong-revision, wrong-entrypoint, bad-utf8-id,
+//! hang-on-reject.
 //!
 //! Probe (NOT a defect): panic-in-register — the author-level register
 //! function panics after two registrations; a correct pack catches the panic
@@ -75,6 +76,9 @@ pub extern "C" fn reflow_pack_abi_version() -> u32 {
         if VERSION_CALLS.fetch_add(1, Ordering::SeqCst) >= 1 {
             return ABI_VERSION.wrapping_add(1);
         }
+    }
+    if cfg!(mutant = "version-wrong-revision") {
+        return ABI_VERSION ^ 1;
     }
     ABI_VERSION
 }
@@ -269,6 +273,12 @@ impl PackHost {
         self.fail(answer);
         if cfg!(mutant = "crash-on-reject") {
             unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u32>(), 0xdead) };
+        }
+        if cfg!(mutant = "hang-on-reject") {
+            // Never returns from register once a registration is rejected.
+            loop {
+                std::hint::spin_loop();
+            }
         }
         if cfg!(mutant = "stop-on-reject") {
             self.stopped = true;
