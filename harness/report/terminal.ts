@@ -33,7 +33,8 @@ export function resultLine(r: PropertyResult): string {
 
 export function packHeader(rep: Pick<PackReport, 'pack' | 'options'>): string {
   const p = rep.pack;
-  const t = p.templates.map((t) => `${t.name} (in: ${t.inports.join(', ') || '-'}; out: ${t.outports.join(', ') || '-'})`).join(', ');
+  // The vtable ABI carries no port metadata: names only.
+  const t = p.templates.map((t) => (p.abi === 'vtable' ? t.name : `${t.name} (in: ${t.inports.join(', ') || '-'}; out: ${t.outports.join(', ') || '-'})`)).join(', ');
   const extra = p.imports.filter((i) => i !== 'env.__reflow_pack_register_template');
   return [
     `packcheck ${p.path}`,
