@@ -21,6 +21,8 @@ export const GUARDED_CALLS = [
   '__reflow_pack_create_actor',
   '__reflow_pack_destroy_actor',
   '__reflow_pack_actor_run',
+  // Calls into a host adapter (packcheck host): the detail travels by message.
+  'adapter call',
 ] as const;
 export type GuardedCall = (typeof GUARDED_CALLS)[number];
 

@@ -1,7 +1,7 @@
 // `packcheck`: argument parsing (node's util.parseArgs), then the check, the
 // terminal report and the JSON file. Exit codes are REPORT.md's: 0 all
 // passed or skipped, 1 something failed or errored, 2 could not start.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { abiVersionFromRustcVV } from './abi.ts';
@@ -12,6 +12,8 @@ import { TOOL, type PackReport } from './report/model.ts';
 import { packHeader, resultLine, summaryLine } from './report/terminal.ts';
 import { checkWasmPack, type RunnerOptions } from './runner.ts';
 import { checkNativePack } from './native/runner.ts';
+import { checkHost } from './host-kit/runner.ts';
+import { loadAdapter } from './host-kit/adapter.ts';
 import { ALL_IDS } from '../properties/catalog.ts';
 import { largeRuns } from '../properties/wasm-run.ts';
 import { MEASURED_CYCLES, WARMUP_CYCLES } from '../properties/measure.ts';
@@ -21,7 +23,12 @@ class UsageError extends Error {}
 export const HELP = `packcheck ${TOOL.version}: conformance checks for Reflow actor packs (wasm and vtable ABIs)
 
 Usage: packcheck [pack.wasm | pack.so] [options]
+       packcheck host ADAPTER [options]
   The kind of pack is told by its magic bytes: \0asm (wasm ABI) or ELF (vtable ABI).
+  \`host ADAPTER\` checks a JS wasm-pack host instead: ADAPTER is a module whose default
+  export is an async factory of a HostUnderTest (see README); the host.* properties run
+  against probe packs, the adapter off the main thread (a call that never settles is
+  harness.timeout).
   With no pack, checks the bundled reference packs (the WAT pack always; the
   Rust pack where Debian's rustc with the wasm32 std is installed).
 
@@ -157,6 +164,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   if (parsed === 'help') return out(HELP), 0;
   if (parsed === 'version') return out(TOOL.version), 0;
   const { opts } = parsed;
+  if (parsed.paths[0] === 'host') return checkHostCli(parsed, out, err);
   if (parsed.paths.length > 1) {
     err('packcheck: one pack at a time in this version; run packcheck once per pack');
     return 2;
@@ -217,4 +225,38 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     }
   }
   return reports.some((r) => r.exitCode !== 0) ? 1 : 0;
+}
+
+async function checkHostCli(parsed: Parsed, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const adapter = parsed.paths[1];
+  if (!adapter || parsed.paths.length > 2) {
+    err('packcheck: usage: packcheck host ADAPTER [options] (one adapter module)');
+    return 2;
+  }
+  if (!existsSync(adapter)) {
+    err(`packcheck: ${adapter}: no such adapter module; give the path of a module whose default export is an async factory of a HostUnderTest`);
+    return 2;
+  }
+  try {
+    await loadAdapter(adapter);
+  } catch (e) {
+    err(`packcheck: ${(e as Error).message.split('\n')[0]}`);
+    return 2;
+  }
+  const { opts } = parsed;
+  if (!parsed.seedGiven) out(`packcheck: seed ${opts.seed} (pass --seed ${opts.seed} to repeat this run)`);
+  const rep = await checkHost(adapter, opts);
+  out(`packcheck host ${adapter}`);
+  out(`  seed ${opts.seed}, ${opts.runs} runs per property (a fifth for the lifecycle properties), timeout ${opts.timeoutMs} ms per adapter call`);
+  for (const r of rep.results) out(resultLine(r));
+  out(summaryLine(rep));
+  if (parsed.json) {
+    try {
+      writeJson(parsed.json, rep);
+    } catch (e) {
+      err(`packcheck: cannot write ${parsed.json}: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  return rep.exitCode;
 }

@@ -8,8 +8,9 @@ export function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-export function replayLine(packPath: string, id: string, opts: CheckOptions, fcPath?: string): string {
-  const words = ['packcheck', shellWord(packPath), '--only', id, '--seed', String(opts.seed)];
+/** `subcommand`: `host` for host checks (`packcheck host ADAPTER …`). */
+export function replayLine(packPath: string, id: string, opts: CheckOptions, fcPath?: string, subcommand?: string): string {
+  const words = ['packcheck', ...(subcommand ? [subcommand] : []), shellWord(packPath), '--only', id, '--seed', String(opts.seed)];
   if (fcPath) words.push('--path', shellWord(fcPath));
   if (opts.runs !== DEFAULTS.runs) words.push('--runs', String(opts.runs));
   if (opts.timeoutMs !== DEFAULTS.timeoutMs) words.push('--timeout-ms', String(opts.timeoutMs));

@@ -17,6 +17,7 @@ export class ResultCollector {
     private readonly onResult?: (r: PropertyResult) => void,
     /** Extra replay words (such as `--entrypoint NAME`). */
     private readonly replayExtra: string[] = [],
+    private readonly subcommand?: string,
   ) {}
 
   record(id: string, o: Outcome, durationMs: number): PropertyResult {
@@ -24,7 +25,7 @@ export class ResultCollector {
     if (o.message) r.message = o.message;
     if (o.counterexample !== undefined) r.counterexample = o.counterexample;
     if (o.path) r.path = o.path;
-    if (o.status === 'failed' || o.status === 'errored') r.replay = [replayLine(this.packPath, id, this.opts, o.path), ...this.replayExtra].join(' ');
+    if (o.status === 'failed' || o.status === 'errored') r.replay = [replayLine(this.packPath, id, this.opts, o.path, this.subcommand), ...this.replayExtra].join(' ');
     let list = this.byId.get(id);
     if (!list) this.byId.set(id, (list = []));
     list.push(r);

@@ -52,11 +52,27 @@ export const VTABLE_PROPERTY_IDS = [
   'vtable.drop.frees',
 ] as const;
 
+export const HOST_PROPERTY_IDS = [
+  'host.alloc.paired',
+  'host.output.freed',
+  'host.memory.regrow',
+  'host.run.live-blocks',
+  'host.register.once',
+  'host.output.bounds',
+  'host.create.zero',
+  'host.error.nonjson',
+  'host.instance.distinct',
+  'host.instance.destroyed',
+  'host.payload.roundtrip',
+  'host.register.duplicate',
+] as const;
+
 export const HARNESS_IDS = ['harness.timeout', 'harness.crash', 'harness.load'] as const;
 
 export type WasmPropertyId = (typeof WASM_PROPERTY_IDS)[number];
 export type VtablePropertyId = (typeof VTABLE_PROPERTY_IDS)[number];
+export type HostPropertyId = (typeof HOST_PROPERTY_IDS)[number];
 export type HarnessId = (typeof HARNESS_IDS)[number];
 export type ResultId = WasmPropertyId | HarnessId;
 
-export const ALL_IDS: readonly string[] = [...new Set([...WASM_PROPERTY_IDS, ...VTABLE_PROPERTY_IDS, ...HARNESS_IDS])];
+export const ALL_IDS: readonly string[] = [...new Set([...WASM_PROPERTY_IDS, ...VTABLE_PROPERTY_IDS, ...HOST_PROPERTY_IDS, ...HARNESS_IDS])];

@@ -84,6 +84,15 @@ function messageOf(e: unknown): string {
   return String(e);
 }
 
+/** Runs a fast-check property (sync or async) with the context's seed, runs and replay path. */
+export async function runFcAsync<Ts extends [unknown, ...unknown[]]>(ctx: { options: CheckOptions }, id: string, numRuns: number, prop: fc.IAsyncProperty<Ts>, examples: Ts[] = []): Promise<Outcome> {
+  return outcomeOf(await fc.check(prop, fcParams(ctx, id, numRuns, examples)));
+}
+
+function fcParams<Ts>(ctx: { options: CheckOptions }, id: string, numRuns: number, examples: Ts[]) {
+  return { seed: seedFor(ctx.options.seed, id), numRuns, path: ctx.options.path?.split('@')[0], examples };
+}
+
 /** Runs a fast-check property with the context's seed, runs and replay path. */
 export function runFc<Ts extends [unknown, ...unknown[]]>(
   ctx: { options: CheckOptions },
@@ -92,15 +101,13 @@ export function runFc<Ts extends [unknown, ...unknown[]]>(
   prop: fc.IProperty<Ts>,
   examples: Ts[] = [],
 ): Outcome {
-  const details = fc.check(prop, {
-    seed: seedFor(ctx.options.seed, id),
-    numRuns,
-    path: ctx.options.path?.split('@')[0],
-    examples,
-  });
+  return outcomeOf(fc.check(prop, fcParams(ctx, id, numRuns, examples)));
+}
+
+function outcomeOf<Ts>(details: fc.RunDetails<Ts>): Outcome {
   if (!details.failed) return { status: 'passed', runs: details.numRuns };
-  const ce = details.counterexample;
-  let shown = ce === null ? null : ce.length === 1 ? ce[0] : ce;
+  const ce = details.counterexample as unknown[] | null;
+  let shown: unknown = ce === null ? null : ce.length === 1 ? ce[0] : ce;
   let path = details.counterexamplePath ?? undefined;
   // A commands counterexample prints its own replay path: carry it in ours.
   const printed = typeof shown === 'object' && shown !== null && Symbol.iterator in shown ? String(shown) : '';

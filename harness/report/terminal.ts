@@ -45,7 +45,7 @@ export function packHeader(rep: Pick<PackReport, 'pack' | 'options'>): string {
   ].join('\n');
 }
 
-export function summaryLine(rep: PackReport): string {
+export function summaryLine(rep: Pick<PackReport, 'summary' | 'exitCode'>): string {
   const s = rep.summary;
   const verdict = rep.exitCode === 0 ? paint(32, 'conforms') : paint(31, 'does not conform');
   return `  ${verdict}: ${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped in ${(s.durationMs / 1000).toFixed(1)} s`;

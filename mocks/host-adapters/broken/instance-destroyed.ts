@@ -1,0 +1,4 @@
+// Breaks host.instance.destroyed: neverDestroy.
+import { makeLoader } from '../loader.ts';
+
+export default makeLoader({ neverDestroy: true });

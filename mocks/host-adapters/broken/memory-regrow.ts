@@ -1,0 +1,4 @@
+// Breaks host.memory.regrow: cacheMemoryView.
+import { makeLoader } from '../loader.ts';
+
+export default makeLoader({ cacheMemoryView: true });

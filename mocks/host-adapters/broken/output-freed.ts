@@ -1,0 +1,4 @@
+// Breaks host.output.freed: freeOnlyPtrAndLen.
+import { makeLoader } from '../loader.ts';
+
+export default makeLoader({ freeOnlyPtrAndLen: true });

@@ -1,0 +1,4 @@
+// Breaks host.register.duplicate: shadowDuplicates.
+import { makeLoader } from '../loader.ts';
+
+export default makeLoader({ shadowDuplicates: true });

@@ -1,0 +1,4 @@
+// Breaks host.run.live-blocks: slotOutsideBlock.
+import { makeLoader } from '../loader.ts';
+
+export default makeLoader({ slotOutsideBlock: true });
