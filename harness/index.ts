@@ -16,3 +16,9 @@ export { loadNativePack, DEFAULT_ENTRYPOINT, type NativePack, type TemplateCall,
 export { AllocTracker, trackerEnv, trackerLibraryPath } from './native/alloc-tracker.ts';
 export { MockVtableHost, acceptAllHost, failureInjectingHost, scheduleArb, hostTagArb, describeSchedule, type Schedule } from '../mocks/vtable-hosts.ts';
 export { VTABLE_PROPERTY_IDS } from '../properties/catalog.ts';
+// Host conformance (JS wasm-pack hosts, through adapters).
+export type { HostUnderTest, HostAdapterFactory, HostTemplate, RunResult } from './host-kit/adapter.ts';
+export { checkHost, type HostReport, type HostRunnerOptions } from './host-kit/runner.ts';
+export { buildProbe, probeWat, echoOutputs, type ProbeScenario } from './host-kit/probe-pack.ts';
+export { HostRecorder } from './host-kit/recorder.ts';
+export { HOST_PROPERTY_IDS } from '../properties/catalog.ts';
