@@ -28,6 +28,8 @@ export interface PackInfo {
   abiVersion: number | null;
   templates: Template[];
   imports: string[];
+  /** Bundles: one entry per target of the manifest. */
+  targets?: { triple: string; file: string; abi: 'wasm' | 'vtable' | null; abiVersion: number | null }[];
 }
 
 export interface RunOptions {
