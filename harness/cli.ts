@@ -1,18 +1,23 @@
 // `packcheck`: argument parsing (node's util.parseArgs), then the check, the
 // terminal report and the JSON file. Exit codes are REPORT.md's: 0 all
 // passed or skipped, 1 something failed or errored, 2 could not start.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { abiVersionFromRustcVV } from './abi.ts';
-import { LoadError, readPack } from './pack-file.ts';
+import { LoadError, readPack, type PackFile } from './pack-file.ts';
+import { checkCorpus, expandPaths, familyMatrix, mergeReports, shardOf } from './corpus.ts';
+import { toJUnit } from './report/junit.ts';
+import { toHtml } from './report/html.ts';
+import { catalogListing } from '../properties/statements.ts';
 import { DEFAULTS } from './replay.ts';
 import { corpusReport, writeJson } from './report/json.ts';
 import { TOOL, type PackReport } from './report/model.ts';
 import { packHeader, resultLine, summaryLine } from './report/terminal.ts';
 import { checkWasmPack, type RunnerOptions } from './runner.ts';
 import { checkNativePack } from './native/runner.ts';
-import { checkHost } from './host-kit/runner.ts';
+import { checkHost, type HostReport } from './host-kit/runner.ts';
 import { loadAdapter } from './host-kit/adapter.ts';
 import { ALL_IDS } from '../properties/catalog.ts';
 import { largeRuns } from '../properties/wasm-run.ts';
@@ -22,8 +27,10 @@ class UsageError extends Error {}
 
 export const HELP = `packcheck ${TOOL.version}: conformance checks for Reflow actor packs (wasm and vtable ABIs)
 
-Usage: packcheck [pack.wasm | pack.so] [options]
-       packcheck host ADAPTER [options]
+Usage: packcheck [PACK] [options]                 one pack: .wasm, .so or .rflpack
+       packcheck PACK… | DIR… [options]         a corpus (corpus@1 report, pack × family matrix)
+       packcheck host ADAPTER [options]         a JS wasm-pack host, through its adapter
+       packcheck merge SHARD.json… --json FILE  join shard reports
   The kind of pack is told by its magic bytes: \0asm (wasm ABI) or ELF (vtable ABI).
   \`host ADAPTER\` checks a JS wasm-pack host instead: ADAPTER is a module whose default
   export is an async factory of a HostUnderTest (see README); the host.* properties run
@@ -47,8 +54,15 @@ Options:
   --rustc-vv FILE     or: the \`rustc -vV\` output of the host's rustc, hashed as in ABI.md
   --timeout-ms T      limit per pack call in ms (default ${DEFAULTS.timeoutMs}), plus 1 s per MiB of payload
   --profile P         sdk (default) or legacy (accepts bare-name registration metadata)
-  --jobs N            wasm properties checked side by side in worker threads (default: cores, max 4)
+  --jobs N            corpus: packs checked side by side (default: cores); one pack: wasm
+                      properties side by side in worker threads (at most 4)
   --entrypoint NAME   native packs: the register symbol (default reflow_pack_register)
+  --target TRIPLE     bundles: check (and replay) only this target
+  --junit FILE        write JUnit XML (one testsuite per pack and target)
+  --html FILE         write a self-contained HTML report (verdicts, failures, memory timeline)
+  --shard K/N         corpus: check only the K-th of N stable parts of the sorted paths
+  -q, --quiet         no progress line and no terminal report (exit code and files only)
+  --list              the property catalog (id, ABI, statement)
   -h, --help          this text
   --version           the version
 
@@ -78,11 +92,17 @@ interface Parsed {
   paths: string[];
   opts: RunnerOptions;
   json?: string;
+  junit?: string;
+  html?: string;
   seedGiven: boolean;
   entrypoint?: string;
+  target?: string;
+  shard?: { index: number; count: number };
+  quiet: boolean;
+  jobs: number;
 }
 
-export function parseCli(argv: string[]): Parsed | 'help' | 'version' {
+export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
   let values;
   let positionals;
   try {
@@ -103,6 +123,12 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' {
         profile: { type: 'string' },
         jobs: { type: 'string' },
         entrypoint: { type: 'string' },
+        junit: { type: 'string' },
+        html: { type: 'string' },
+        target: { type: 'string' },
+        shard: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        list: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -112,6 +138,13 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' {
   }
   if (values.help) return 'help';
   if (values.version) return 'version';
+  if (values.list) return 'list';
+  let shard: Parsed['shard'];
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard takes K/N with 1 <= K <= N, such as 1/2; got ${JSON.stringify(values.shard)}`);
+    shard = { index: Number(m[1]), count: Number(m[2]) };
+  }
   if (values['expect-abi'] !== undefined && values['rustc-vv'] !== undefined) throw new UsageError('give --expect-abi or --rustc-vv, not both');
   let expectAbi: number | null = intArg('expect-abi', values['expect-abi'], 0, 0xffffffff) ?? null;
   if (values['rustc-vv'] !== undefined) {
@@ -134,7 +167,13 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' {
   return {
     paths: positionals,
     json: values.json,
+    junit: values.junit,
+    html: values.html,
     entrypoint: values.entrypoint,
+    target: values.target,
+    shard,
+    quiet: values.quiet ?? false,
+    jobs: intArg('jobs', values.jobs, 1, 64) ?? availableParallelism(),
     seedGiven: seed !== undefined,
     opts: {
       seed: seed ?? ((Math.random() * 2 ** 31) | 0),
@@ -145,12 +184,56 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' {
       expectAbi,
       only,
       skip,
-      jobs: intArg('jobs', values.jobs, 1, 64) ?? Math.min(4, availableParallelism()),
+      jobs: Math.min(4, intArg('jobs', values.jobs, 1, 64) ?? availableParallelism()),
     },
   };
 }
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`), err: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+type Out = (s: string) => void;
+
+/** The live progress line: on a TTY stderr only, and not with --quiet. */
+class Progress {
+  private readonly on: boolean;
+  private readonly t0 = performance.now();
+  constructor(quiet: boolean) {
+    this.on = !quiet && Boolean(process.stderr.isTTY);
+  }
+  show(text: string): void {
+    if (this.on) process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns ?? 100) - 12)} ${((performance.now() - this.t0) / 1000).toFixed(1)}s`);
+  }
+  clear(): void {
+    if (this.on) process.stderr.write('\r\x1b[K');
+  }
+}
+
+/** Writes --json/--junit/--html; false (after one line on stderr) when a file cannot be written. */
+function writeOutputs(parsed: Parsed, json: unknown, reports: (PackReport | HostReport)[], err: Out): boolean {
+  const outputs: [string | undefined, () => void][] = [
+    [parsed.json, () => writeJson(parsed.json!, json)],
+    [parsed.junit, () => writeFileSync(parsed.junit!, toJUnit(reports))],
+    [parsed.html, () => writeFileSync(parsed.html!, toHtml(reports))],
+  ];
+  for (const [file, write] of outputs) {
+    if (!file) continue;
+    try {
+      write();
+    } catch (e) {
+      err(`packcheck: cannot write ${file}: ${(e as Error).message}`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Checks one file in this process, routed by its magic bytes. */
+async function checkFile(file: PackFile, opts: RunnerOptions, parsed: Parsed): Promise<PackReport> {
+  if (file.kind === 'wasm') return checkWasmPack(file, opts);
+  if (file.kind === 'elf') return checkNativePack(file, { ...opts, entrypoint: parsed.entrypoint });
+  if (file.kind === 'zip') return (await import('./bundle/check.ts')).checkBundle(file, { ...opts, target: parsed.target, entrypoint: parsed.entrypoint });
+  throw new LoadError(`${file.path} is a ${file.kind} binary: packcheck loads wasm packs, Linux (ELF) shared objects and .rflpack bundles here`);
+}
+
+export async function main(argv: string[], out: Out = (s) => process.stdout.write(`${s}\n`), err: Out = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(argv);
@@ -163,12 +246,11 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   }
   if (parsed === 'help') return out(HELP), 0;
   if (parsed === 'version') return out(TOOL.version), 0;
-  const { opts } = parsed;
+  if (parsed === 'list') return out(catalogListing()), 0;
   if (parsed.paths[0] === 'host') return checkHostCli(parsed, out, err);
-  if (parsed.paths.length > 1) {
-    err('packcheck: one pack at a time in this version; run packcheck once per pack');
-    return 2;
-  }
+  if (parsed.paths[0] === 'merge') return mergeCli(parsed, out, err);
+  if (parsed.paths.length > 1 || parsed.shard || (parsed.paths.length === 1 && isDirectory(parsed.paths[0]!))) return corpusCli(parsed, out, err);
+  const { opts } = parsed;
 
   let targets: { path: string; expectAbi: number | null }[];
   if (parsed.paths.length === 1) targets = [{ path: parsed.paths[0]!, expectAbi: opts.expectAbi }];
@@ -179,7 +261,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     for (const m of set.missing) out(`packcheck: not checked: ${m}`);
     targets = set.packs.map((p) => ({ path: p.path, expectAbi: opts.expectAbi ?? p.expectAbi }));
   }
-  const files = [];
+  const files: { file: PackFile; expectAbi: number | null }[] = [];
   for (const t of targets) {
     try {
       files.push({ file: await readPack(t.path), expectAbi: t.expectAbi });
@@ -191,40 +273,102 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       throw e;
     }
   }
-  if (!parsed.seedGiven) out(`packcheck: seed ${opts.seed} (pass --seed ${opts.seed} to repeat this run)`);
+  if (!parsed.seedGiven && !parsed.quiet) out(`packcheck: seed ${opts.seed} (pass --seed ${opts.seed} to repeat this run)`);
   const started = performance.now();
   const reports: PackReport[] = [];
+  const progress = new Progress(parsed.quiet);
   for (const { file, expectAbi } of files) {
-    if (file.kind !== 'wasm' && file.kind !== 'elf') {
-      err(`packcheck: ${file.path} is a ${file.kind} file; this version checks wasm packs and Linux (ELF) shared objects; bundles and other platforms' binaries are not supported yet`);
-      return 2;
-    }
-    const runOpts: RunnerOptions = { ...opts, expectAbi };
-    out('');
-    const check = file.kind === 'wasm' ? checkWasmPack(file, runOpts) : checkNativePack(file, { ...runOpts, entrypoint: parsed.entrypoint });
-    const rep = await check.catch((e: unknown) => {
+    let done = 0;
+    const rep = await checkFile(file, { ...opts, expectAbi, onResult: (r) => progress.show(`packcheck: ${basename(file.path)}: ${r.id} ${r.status} (${++done} results)`) }, parsed).catch((e: unknown) => {
       if (e instanceof LoadError) return e;
       throw e;
     });
+    progress.clear();
     if (rep instanceof LoadError) {
       err(`packcheck: ${rep.message}`);
       return 2;
     }
-    out(packHeader(rep));
-    for (const r of rep.results) out(resultLine(r));
-    out(summaryLine(rep));
+    if (!parsed.quiet) {
+      out('');
+      out(packHeader(rep));
+      for (const r of rep.results) out(resultLine(r));
+      out(summaryLine(rep));
+    }
     reports.push(rep);
   }
-  if (parsed.json) {
-    const json = reports.length === 1 ? reports[0] : corpusReport(reports, reports[0]!.options, Math.round(performance.now() - started));
-    try {
-      writeJson(parsed.json, json);
-    } catch (e) {
-      err(`packcheck: cannot write ${parsed.json}: ${(e as Error).message}`);
-      return 2;
-    }
-  }
+  const json = reports.length === 1 ? reports[0] : corpusReport(reports, reports[0]!.options, Math.round(performance.now() - started));
+  if (!writeOutputs(parsed, json, reports, err)) return 2;
   return reports.some((r) => r.exitCode !== 0) ? 1 : 0;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The flags every corpus child gets: the same check, one pack each. */
+function childArgs(parsed: Parsed): string[] {
+  const o = parsed.opts;
+  const a = ['--seed', String(o.seed), '--runs', String(o.runs), '--timeout-ms', String(o.timeoutMs), '--profile', o.profile];
+  if (o.expectAbi !== null) a.push('--expect-abi', String(o.expectAbi));
+  if (o.only?.length) a.push('--only', o.only.join(','));
+  if (o.skip?.length) a.push('--skip', o.skip.join(','));
+  if (parsed.entrypoint) a.push('--entrypoint', parsed.entrypoint);
+  if (parsed.target) a.push('--target', parsed.target);
+  return a;
+}
+
+async function corpusCli(parsed: Parsed, out: Out, err: Out): Promise<number> {
+  const all = await expandPaths(parsed.paths.length ? parsed.paths : ['.']);
+  if (all.length === 0) {
+    err(`packcheck: ${parsed.paths.join(', ') || '.'}: no file found; give pack files or directories that hold packs`);
+    return 2;
+  }
+  const files = parsed.shard ? shardOf(all, parsed.shard.index, parsed.shard.count) : [...all].sort();
+  const { opts } = parsed;
+  const options = { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile };
+  if (!parsed.quiet) out(`packcheck: ${files.length} pack(s)${parsed.shard ? ` in shard ${parsed.shard.index}/${parsed.shard.count} of ${all.length}` : ''}, seed ${opts.seed}, ${parsed.jobs} at a time`);
+  const started = performance.now();
+  const progress = new Progress(parsed.quiet);
+  const reports = await checkCorpus(files, { childArgs: childArgs(parsed), options, jobs: parsed.jobs, onPack: (r, done, total) => progress.show(`packcheck: ${done}/${total} packs (${basename(r.pack.path)} ${r.exitCode ? 'failed' : 'conforms'})`) });
+  progress.clear();
+  if (!parsed.quiet) {
+    for (const r of reports) {
+      const bad = r.results.filter((x) => x.status === 'failed' || x.status === 'errored');
+      out(`${r.exitCode ? 'FAIL' : 'pass'}  ${r.pack.path}: ${r.summary.passed} passed, ${r.summary.failed} failed, ${r.summary.errored} errored, ${r.summary.skipped} skipped`);
+      for (const x of bad) out(resultLine(x));
+    }
+    if (reports.length) out(`\n${familyMatrix(reports)}`);
+  }
+  const corpus = { ...corpusReport(reports, options, Math.round(performance.now() - started)), shard: parsed.shard ?? null };
+  if (!writeOutputs(parsed, corpus, reports, err)) return 2;
+  if (!parsed.quiet) out(`packcheck: ${reports.length} pack(s), ${reports.filter((r) => r.exitCode).length} failing`);
+  return corpus.exitCode;
+}
+
+async function mergeCli(parsed: Parsed, out: Out, err: Out): Promise<number> {
+  const files = parsed.paths.slice(1);
+  if (!files.length) {
+    err('packcheck: usage: packcheck merge SHARD.json… --json ALL.json [--junit FILE] [--html FILE]');
+    return 2;
+  }
+  let merged;
+  try {
+    merged = mergeReports(files);
+  } catch (e) {
+    err(`packcheck: ${(e as Error).message.split('\n')[0]}`);
+    return 2;
+  }
+  const reports = merged.reports.map((r) => ({ ...r, tool: TOOL, options: merged.options }) as PackReport);
+  if (!writeOutputs(parsed, merged, reports, err)) return 2;
+  if (!parsed.quiet) {
+    out(`packcheck merge: ${files.length} report(s), ${merged.reports.length} pack(s), ${merged.summary.failed} failed, ${merged.summary.errored} errored`);
+    if (reports.length) out(familyMatrix(reports));
+  }
+  return merged.exitCode;
 }
 
 async function checkHostCli(parsed: Parsed, out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -250,13 +394,6 @@ async function checkHostCli(parsed: Parsed, out: (s: string) => void, err: (s: s
   out(`  seed ${opts.seed}, ${opts.runs} runs per property (a fifth for the lifecycle properties), timeout ${opts.timeoutMs} ms per adapter call`);
   for (const r of rep.results) out(resultLine(r));
   out(summaryLine(rep));
-  if (parsed.json) {
-    try {
-      writeJson(parsed.json, rep);
-    } catch (e) {
-      err(`packcheck: cannot write ${parsed.json}: ${(e as Error).message}`);
-      return 2;
-    }
-  }
+  if (!writeOutputs(parsed, rep, [rep], err)) return 2;
   return rep.exitCode;
 }

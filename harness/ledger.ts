@@ -114,8 +114,15 @@ export class Ledger {
 
   sample(memBytes: number): void {
     this.calls++;
-    if (this.sampleEvery > 0 && this.calls % this.sampleEvery === 0 && this.timeline.length < 2000) {
+    if (this.sampleEvery > 0 && this.calls % this.sampleEvery === 0) {
       this.timeline.push({ call: this.calls, memBytes, hostHeldBytes: this.hostHeldBytes });
+      // Bounded: past 2,000 samples keep every other one and sample half as often.
+      if (this.timeline.length >= 2000) {
+        let k = 0;
+        for (let i = 1; i < this.timeline.length; i += 2) this.timeline[k++] = this.timeline[i]!;
+        this.timeline.length = k;
+        this.sampleEvery *= 2;
+      }
     }
   }
 }

@@ -12,6 +12,7 @@ import { ResultCollector, SURVEY_PREFIX, duringPrefix } from './results.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
 import { WASM_PROPERTY_IDS, type WasmPropertyId } from '../properties/catalog.ts';
 import type { CheckOptions, Outcome, PackSurvey } from '../properties/types.ts';
+import type { Sample } from './ledger.ts';
 
 export interface RunnerOptions extends CheckOptions {
   only?: string[];
@@ -104,7 +105,12 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   const options: CheckOptions = { seed: opts.seed, runs: opts.runs, path: opts.path, timeoutMs: opts.timeoutMs, profile: opts.profile, expectAbi: opts.expectAbi };
   const base = { module, bytes: file.bytes, options };
   const results = new ResultCollector(file.path, options, opts.onResult);
-  const record = (id: string, o: Outcome, durationMs: number) => results.record(id, o, durationMs);
+  let timeline: Sample[] | undefined;
+  const record = (id: string, o: Outcome, durationMs: number) => {
+    // The instance lifecycle's measurement is the picture of the run; the allocator's stands in.
+    if (o.timeline?.length && (id === 'wasm.instance.no-leak' || !timeline)) timeline = o.timeline;
+    return results.record(id, o, durationMs);
+  };
 
   // The survey: shape, ABI version, one registration. It can hang too.
   let survey: PackSurvey | null = null;
@@ -148,5 +154,6 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   }
 
   const pack = { path: file.path, sha256: file.sha256, abi: 'wasm' as const, abiVersion: survey?.abiVersion ?? null, templates: survey?.templates ?? [], imports: survey?.imports ?? [] };
-  return packReport(pack, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered(ids), t0);
+  const report = packReport(pack, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered(ids), t0);
+  return timeline ? { ...report, timeline } : report;
 }

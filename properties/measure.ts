@@ -4,6 +4,7 @@
 import { WASM_PAGE } from '../harness/abi.ts';
 import { Violation } from '../harness/errors.ts';
 import type { CheckedWasmHost } from '../harness/wasm-host.ts';
+import type { Sample } from '../harness/ledger.ts';
 import { runOnce, type Outcome, type PropertyContext } from './types.ts';
 
 export const WARMUP_CYCLES = 1000;
@@ -12,8 +13,11 @@ export const MEASURED_CYCLES = 20000;
 /** `makeCycle` returns one cycle; each call answers the highest block end it saw. */
 export function measureGrowth(ctx: PropertyContext, what: string, makeCycle: (host: CheckedWasmHost) => () => number): Outcome {
   let figures = '';
+  let timeline: Sample[] = [];
   const outcome = runOnce(() => {
     const host = ctx.fresh({ watchBlocks: false });
+    host.ledger.sampleEvery = 16;
+    timeline = host.ledger.timeline;
     const cycle = makeCycle(host);
     let end = 0;
     for (let i = 0; i < WARMUP_CYCLES; i++) end = Math.max(end, cycle());
@@ -28,5 +32,5 @@ export function measureGrowth(ctx: PropertyContext, what: string, makeCycle: (ho
       throw new Violation(`${MEASURED_CYCLES} cycles (${what})`, `${figures}: about ${perCycle} bytes per cycle`, `growth of at most one 64 KiB page (${WASM_PAGE} bytes) in both figures`);
     }
   });
-  return outcome.status === 'passed' ? { ...outcome, message: figures } : outcome;
+  return { ...(outcome.status === 'passed' ? { ...outcome, message: figures } : outcome), timeline };
 }

@@ -9,6 +9,7 @@ import { HarnessRefusal, PackTrap, Violation } from '../harness/errors.ts';
 import { readable } from '../harness/readable.ts';
 import type { Profile, Template } from '../harness/registration.ts';
 import type { Status } from '../harness/report/model.ts';
+import type { Sample } from '../harness/ledger.ts';
 import { CheckedWasmHost } from '../harness/wasm-host.ts';
 import type { WasmShape } from '../harness/wasm-shape.ts';
 import type { WasmPropertyId } from './catalog.ts';
@@ -57,6 +58,8 @@ export interface Outcome {
   message?: string;
   counterexample?: unknown;
   path?: string;
+  /** Memory over the calls of a measurement (the report's timeline). */
+  timeline?: Sample[];
 }
 
 export interface PackProperty {
