@@ -22,3 +22,4 @@ export { checkHost, type HostReport, type HostRunnerOptions } from './host-kit/r
 export { buildProbe, probeWat, echoOutputs, type ProbeScenario } from './host-kit/probe-pack.ts';
 export { HostRecorder } from './host-kit/recorder.ts';
 export { HOST_PROPERTY_IDS } from '../properties/catalog.ts';
+export { checkBundle, type BundleRunnerOptions } from './bundle/check.ts';
