@@ -1,6 +1,7 @@
 // `.rflpack` bundles: a good bundle passes and runs each target's battery;
 // each hostile or inconsistent bundle fails its bundle.* id; nothing is ever
 // written outside the checker's own temporary directory.
+import { execFile as execFileCb } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -476,5 +477,27 @@ describe('manifest and path rules', () => {
     expect(b.entries[1]!.bytes).toBeUndefined();
     b.close();
     for (const junk of [Buffer.alloc(0), Buffer.from('PK\x03\x04'), Buffer.from('PK\x05\x06' + '\0'.repeat(18))]) await expect(openBundle(junk)).resolves.toBeDefined();
+  });
+});
+
+describe('packcheck on a bundle (the CLI)', () => {
+  const BIN = join(import.meta.dirname, '..', 'bin', 'packcheck.js');
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; out: string; err: string }>((done) => {
+      execFileCb(process.execPath, [BIN, ...args], { maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } }, (e, out, err) => done({ code: e ? (e as { code?: number }).code ?? 1 : 0, out, err }));
+    });
+
+  it('checks a good bundle by its zip magic (exit 0), and a hostile one fails (exit 1) with a report written', async () => {
+    const good = save(await zip([{ name: 'manifest.json', data: manifest() }, { name: `lib/${WASM}/pack.wasm`, data: await watBytes() }]));
+    const ok = await cli([good, '--seed', '3', '--runs', '5', '--only', 'bundle,wasm.register,abi.version', '--json', join(dir, 'good.json')]);
+    expect(ok.code, ok.out + ok.err).toBe(0);
+    const rep = JSON.parse(readFileSync(join(dir, 'good.json'), 'utf8'));
+    expect(rep.pack.abi).toBe('bundle');
+    expect(rep.results.some((r: { target: string | null }) => r.target === WASM)).toBe(true);
+    const bomb = save(Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(64, 0x5a)]));
+    const bad = await cli([bomb, '--quiet', '--json', join(dir, 'bad.json')]);
+    expect(bad.code).toBe(1);
+    const badRep = JSON.parse(readFileSync(join(dir, 'bad.json'), 'utf8'));
+    expect(badRep.results.find((r: { id: string }) => r.id === 'bundle.manifest.schema').status).toBe('failed');
   });
 });

@@ -95,6 +95,25 @@ describe('corpus mode', () => {
     expect(JSON.parse(readFileSync(join(dir, 'q.json'), 'utf8')).exitCode).toBe(1);
   });
 
+  it('--junit and --html are written for a single pack and for a corpus', async () => {
+    const { XMLParser, XMLValidator } = await import('fast-xml-parser');
+    for (const args of [[join(dir, 'packs', 'nested', 'bad.wasm')], [join(dir, 'packs')]]) {
+      const junit = join(dir, 'r.xml');
+      const html = join(dir, 'r.html');
+      const r = await run([...args, ...FAST, '--quiet', '--junit', junit, '--html', html]);
+      expect(r.code).toBe(1);
+      const xml = readFileSync(junit, 'utf8');
+      expect(XMLValidator.validate(xml)).toBe(true);
+      const doc = new XMLParser({ ignoreAttributes: false }).parse(xml);
+      const suites = [doc.testsuites.testsuite].flat();
+      expect(suites.length).toBe(args[0]!.endsWith('.wasm') ? 1 : 3);
+      expect(Number(doc.testsuites['@_failures'])).toBeGreaterThan(0);
+      const page = readFileSync(html, 'utf8');
+      expect(page).toMatch(/class="result failed"/);
+      expect(page).not.toMatch(/https?:\/\//);
+    }
+  });
+
   it('--list prints every catalog id with its ABI and a statement', async () => {
     const r = await run(['--list']);
     expect(r.code).toBe(0);
