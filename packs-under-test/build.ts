@@ -1,5 +1,5 @@
 // Builds the packs under test from source, cached by content hash under
-// .cache/packs/ (build artefacts are never committed). WAT needs only wabt
+// the cache directory's packs/ (harness/cache-dir.ts; never committed). WAT needs only wabt
 // from npm; Rust needs Debian's rustc with the wasm32 std (apt: rustc
 // libstd-rust-dev-wasm32), or PACKCHECK_RUSTC pointing at one like it.
 import { execFileSync } from 'node:child_process';
@@ -8,9 +8,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abiVersionFromRustcVV } from '../harness/abi.ts';
+import { cacheDir } from '../harness/cache-dir.ts';
 
 export const PACKS_DIR = dirname(fileURLToPath(import.meta.url));
-const CACHE = join(PACKS_DIR, '..', '.cache', 'packs');
+const CACHE = cacheDir('packs');
 export const RUST_REFERENCE = join(PACKS_DIR, 'rust', 'reference_pack.rs');
 export const WAT_REFERENCE = join(PACKS_DIR, 'wat', 'reference.wat');
 export const RUST_NATIVE_REFERENCE = join(PACKS_DIR, 'rust', 'native_pack.rs');

@@ -4,8 +4,8 @@
 // What it needs: Linux with glibc (the interposer replaces malloc, free,
 // calloc, realloc, posix_memalign, aligned_alloc, memalign, valloc and pvalloc
 // and finds glibc's versions with dlsym(RTLD_NEXT)), and a C compiler ($CC,
-// cc, gcc or clang) to build it once. The build is cached under
-// .cache/native/ by a hash of the source and compiler flags.
+// cc, gcc or clang) to build it once. The build is cached (harness/cache-dir.ts,
+// native/) by a hash of the source and compiler flags.
 //
 // How it is used: the parent builds the library (trackerLibraryPath) and starts
 // the process that loads the pack with trackerEnv() in its environment, which
@@ -26,6 +26,7 @@
 // when they must be tracked.
 
 import { spawnSync } from 'node:child_process';
+import { cacheDir } from '../cache-dir.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -41,7 +42,7 @@ export function isMissing(x: unknown): x is Missing {
 }
 
 const SOURCE = fileURLToPath(new URL('./alloc-tracker.c', import.meta.url));
-const CACHE_DIR = fileURLToPath(new URL('../../.cache/native/', import.meta.url));
+const CACHE_DIR = cacheDir('native');
 const CFLAGS = ['-shared', '-fPIC', '-O2', '-fno-builtin', '-Wall'];
 const LIBS = ['-ldl', '-lpthread'];
 /** File names the cache gives builds of the tracker. */
