@@ -25,11 +25,6 @@ export class Violation extends Error {
   }
 }
 
-/** Throws a Violation unless `ok`. */
-export function expectThat(ok: boolean, call: string, got: string | (() => string), expected: string): void {
-  if (!ok) throw new Violation(call, typeof got === 'function' ? got() : got, expected);
-}
-
 /** A pack call whose arguments the harness could not honour (e.g. a block outside memory). */
 export class HarnessRefusal extends Error {
   constructor(message: string) {
