@@ -31,13 +31,13 @@ Usage: packcheck [PACK] [options]                 one pack: .wasm, .so or .rflpa
        packcheck PACK… | DIR… [options]         a corpus (corpus@1 report, pack × family matrix)
        packcheck host ADAPTER [options]         a JS wasm-pack host, through its adapter
        packcheck merge SHARD.json… --json FILE  join shard reports
-  The kind of pack is told by its magic bytes: \0asm (wasm ABI) or ELF (vtable ABI).
+  The kind of pack is told by its magic bytes: \\0asm (wasm ABI), ELF (vtable ABI) or a zip (.rflpack).
   \`host ADAPTER\` checks a JS wasm-pack host instead: ADAPTER is a module whose default
   export is an async factory of a HostUnderTest (see README); the host.* properties run
   against probe packs, the adapter off the main thread (a call that never settles is
   harness.timeout).
   With no pack, checks the bundled reference packs (the WAT pack always; the
-  Rust pack where Debian's rustc with the wasm32 std is installed).
+  Rust wasm32 and native packs where Debian's rustc with the wasm32 std is installed).
 
 Options:
   --runs N            fast-check runs per property (default ${DEFAULTS.runs}); the 1-16 MiB
