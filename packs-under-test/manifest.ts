@@ -84,7 +84,7 @@ export const MUTANTS: readonly MutantSpec[] = [
     'destroying an unknown id loops forever (an export that never returns)',
     [['    (if (i32.eqz (local.get $e)) (then (return)))                                   ;; unknown id', '    (if (i32.eqz (local.get $e)) (then (loop $hang (br $hang))))']],
     ['wasm.instance.destroy', 'harness.timeout'],
-    { timeoutMs: 300 },
+    { timeoutMs: 1000 },
   ),
   wat(
     'alloc-wild-pointer',
@@ -128,7 +128,7 @@ export const NATIVE_MUTANTS: readonly MutantSpec[] = [
   native('factory-same-handle', 'the factory returns the same handle every time', ['vtable.factory.handle']),
   native('drop-noop', 'drop does not free user_data', ['vtable.drop.frees']),
   native('crash-on-reject', 'segfaults when a registration is rejected', ['vtable.register.sticky-status', 'harness.crash']),
-  native('hang-on-reject', 'register never returns once a registration is rejected', ['vtable.register.sticky-status', 'harness.timeout'], { timeoutMs: 500 }),
+  native('hang-on-reject', 'register never returns once a registration is rejected', ['vtable.register.sticky-status', 'harness.timeout'], { timeoutMs: 1000 }),
   native('version-unstable', 'abi_version answers value+1 from the second call on', ['abi.version.stable']),
   native('version-wrong-revision', 'abi_version answers a constant other than the build\'s', ['abi.version.expected'], { expectBuildAbi: true }),
   native('wrong-entrypoint', 'exports its register function as reflow_pack_register_v2', ['vtable.shape.symbols']),

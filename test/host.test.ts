@@ -57,10 +57,10 @@ describe('host conformance', () => {
   }
 
   it('an adapter call that never returns is cut off as harness.timeout and the check goes on', async () => {
-    const rep = await check(join(import.meta.dirname, 'fixtures', 'hanging-adapter.ts'), { only: ['host.output.freed', 'host.register.duplicate'], timeoutMs: 500 });
+    const rep = await check(join(import.meta.dirname, 'fixtures', 'hanging-adapter.ts'), { only: ['host.output.freed', 'host.register.duplicate'], timeoutMs: 1000 });
     expect(rep.results.find((r) => r.id === 'host.output.freed')!.status).toBe('failed');
     const t = rep.results.find((r) => r.id === 'harness.timeout')!;
-    expect(t.message).toMatch(/^during host\.output\.freed: the adapter call run\(actor, .*\) did not settle within 500 ms/);
+    expect(t.message).toMatch(/^during host\.output\.freed: the adapter call run\(actor, .*\) did not settle within 1000 ms/);
     expect(rep.results.find((r) => r.id === 'host.register.duplicate')!.status).toBe('passed');
   });
 
