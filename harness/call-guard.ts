@@ -9,7 +9,9 @@ const CALL = 2;
 const BUDGET = 3;
 const ARGC = 4;
 const ARGS = 5;
-const SLOTS = ARGS + 5;
+/** fast-check runs done by the worker (for the progress line). */
+const RUNS = ARGS + 5;
+const SLOTS = RUNS + 1;
 
 /** Names of the guarded calls; the index travels through shared memory. */
 export const GUARDED_CALLS = [
@@ -55,6 +57,10 @@ export class CallGuard {
   leave(): void {
     this.cells[STATE] = 0;
   }
+
+  countRun(): void {
+    this.cells[RUNS] = (this.cells[RUNS]! + 1) | 0;
+  }
 }
 
 export interface CallInProgress {
@@ -71,6 +77,11 @@ export class Watchdog {
   private since = 0;
   constructor(buffer: SharedArrayBuffer) {
     this.cells = new Int32Array(buffer);
+  }
+
+  /** fast-check runs the worker has done so far (all properties). */
+  runs(): number {
+    return Atomics.load(this.cells, RUNS);
   }
 
   /** Returns the call in progress when it has run past its budget. */

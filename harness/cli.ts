@@ -13,7 +13,7 @@ import { toHtml } from './report/html.ts';
 import { catalogListing } from '../properties/statements.ts';
 import { DEFAULTS } from './replay.ts';
 import { corpusReport, writeJson } from './report/json.ts';
-import { TOOL, type PackReport } from './report/model.ts';
+import { TOOL, type PackReport, type PropertyResult } from './report/model.ts';
 import { packHeader, resultLine, summaryLine } from './report/terminal.ts';
 import { checkWasmPack, type RunnerOptions } from './runner.ts';
 import { checkNativePack } from './native/runner.ts';
@@ -279,7 +279,11 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
   const progress = new Progress(parsed.quiet);
   for (const { file, expectAbi } of files) {
     let done = 0;
-    const rep = await checkFile(file, { ...opts, expectAbi, onResult: (r) => progress.show(`packcheck: ${basename(file.path)}: ${r.id} ${r.status} (${++done} results)`) }, parsed).catch((e: unknown) => {
+    const name = basename(file.path).slice(0, 24);
+    // Most useful first: the line is cut to the terminal's width.
+    const onResult = (r: PropertyResult) => progress.show(`${name}: ${++done} done, last ${r.id} ${r.status}`);
+    const onProgress = (running: string[], runs: number) => progress.show(`${name}: ${done} done, ${runs} runs, running ${running.join(', ') || '…'}`);
+    const rep = await checkFile(file, { ...opts, expectAbi, onResult, onProgress }, parsed).catch((e: unknown) => {
       if (e instanceof LoadError) return e;
       throw e;
     });

@@ -21,6 +21,8 @@ export interface RunnerOptions extends CheckOptions {
   jobs: number;
   /** Called as each result arrives (progress output). */
   onResult?: (r: PropertyResult) => void;
+  /** Called while properties run: the ids in progress and fast-check runs done so far. */
+  onProgress?: (running: string[], runsDone: number) => void;
 }
 
 const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
@@ -41,6 +43,7 @@ class PackWorker {
   readonly watchdog: Watchdog;
   private pending: ((m: FromWorker | { type: 'died'; why: string }) => void) | null = null;
   dead = false;
+  onPoll?: () => void;
 
   constructor(init: Omit<WorkerInit, 'guardBuffer'>) {
     const guardBuffer = newGuardBuffer();
@@ -64,6 +67,7 @@ class PackWorker {
   ask(msg: ToWorker): Promise<FromWorker | { type: 'died'; why: string } | { type: 'timeout'; call: CallInProgress }> {
     return new Promise((resolve) => {
       const timer = setInterval(() => {
+        this.onPoll?.();
         const late = this.watchdog.overdue(performance.now());
         if (late) {
           clearInterval(timer);
@@ -128,10 +132,18 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     const queue = [...ids];
     const pool: PackWorker[] = [surveyor.dead ? new PackWorker({ ...base, survey }) : surveyor];
     const jobs = Math.max(1, Math.min(opts.jobs, ids.length));
+    const running = new Map<number, string>();
+    let runsOfDeadWorkers = 0;
+    const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? w.watchdog.runs() : 0), 0));
     const lane = async (index: number) => {
       for (let id = queue.shift(); id; id = queue.shift()) {
         let w = pool[index];
-        if (!w || w.dead) w = pool[index] = new PackWorker({ ...base, survey: survey! });
+        if (!w || w.dead) {
+          if (w) runsOfDeadWorkers += w.watchdog.runs();
+          w = pool[index] = new PackWorker({ ...base, survey: survey! });
+        }
+        w.onPoll = progress;
+        running.set(index, id);
         const started = performance.now();
         const m = await w.ask({ type: 'property', id });
         const took = performance.now() - started;
@@ -144,6 +156,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
           record(id, { status: 'failed', runs: 0, message: `the pack crashed the worker running this property: ${m.why}` }, took);
           record('harness.crash', { status: 'failed', runs: 1, message: `${duringPrefix(id)} ${m.why}` }, took);
         }
+        running.delete(index);
       }
     };
     await Promise.all(Array.from({ length: jobs }, (_, i) => lane(i)));

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { WASM_BATTERY } from '../properties/index.ts';
 import type { WasmPropertyId } from '../properties/catalog.ts';
-import { messageOf, type CheckOptions, type Outcome, type PackSurvey, type PropertyContext } from '../properties/types.ts';
+import { messageOf, setRunCounter, type CheckOptions, type Outcome, type PackSurvey, type PropertyContext } from '../properties/types.ts';
 import { CallGuard } from './call-guard.ts';
 import { decodeRegistration } from './registration.ts';
 import { importNames } from '../mocks/stub-imports.ts';
@@ -26,6 +26,7 @@ export type FromWorker =
 
 const init = workerData as WorkerInit;
 const guard = new CallGuard(init.guardBuffer, init.options.timeoutMs);
+setRunCounter(() => guard.countRun());
 let survey = init.survey;
 
 async function takeSurvey(): Promise<PackSurvey> {

@@ -87,9 +87,25 @@ function messageOf(e: unknown): string {
   return String(e);
 }
 
+let onRun: () => void = () => {};
+/** Called once per fast-check run of every property (the worker counts them for the progress line). */
+export function setRunCounter(f: () => void): void {
+  onRun = f;
+}
+
+/** The property, counting its runs: a wrapper, so fast-check's own methods stay as they are. */
+function counted<P extends { run: (...a: never[]) => unknown }>(prop: P): P {
+  const c = Object.create(prop) as P;
+  c.run = ((...a: never[]) => {
+    onRun();
+    return prop.run(...a);
+  }) as P['run'];
+  return c;
+}
+
 /** Runs a fast-check property (sync or async) with the context's seed, runs and replay path. */
 export async function runFcAsync<Ts extends [unknown, ...unknown[]]>(ctx: { options: CheckOptions }, id: string, numRuns: number, prop: fc.IAsyncProperty<Ts>, examples: Ts[] = []): Promise<Outcome> {
-  return outcomeOf(await fc.check(prop, fcParams(ctx, id, numRuns, examples)));
+  return outcomeOf(await fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
 }
 
 function fcParams<Ts>(ctx: { options: CheckOptions }, id: string, numRuns: number, examples: Ts[]) {
@@ -104,7 +120,7 @@ export function runFc<Ts extends [unknown, ...unknown[]]>(
   prop: fc.IProperty<Ts>,
   examples: Ts[] = [],
 ): Outcome {
-  return outcomeOf(fc.check(prop, fcParams(ctx, id, numRuns, examples)));
+  return outcomeOf(fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
 }
 
 function outcomeOf<Ts>(details: fc.RunDetails<Ts>): Outcome {
