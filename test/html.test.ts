@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { toHtml } from '../harness/report/html.ts';
 import { REPORT_SCHEMA, TOOL, summarize, exitCodeOf, type PackReport, type PackInfo, type PropertyResult } from '../harness/report/model.ts';
+import { reportFixtures } from './support/report-fixtures.ts';
 import type { HostReport } from '../harness/host-kit/runner.ts';
 import type { Sample } from '../harness/ledger.ts';
 
@@ -19,16 +20,7 @@ const named = (name: string) => (HAVE_CHROMIUM ? name : `${name} (skipped: ${CHR
 
 const OPTIONS = { seed: 42, runs: 100, timeoutMs: 2000, profile: 'sdk' } as const;
 
-function res(id: string, status: PropertyResult['status'], extra: Partial<PropertyResult> = {}): PropertyResult {
-  const r: PropertyResult = { id, status, runs: status === 'skipped' ? 0 : 100, durationMs: 3 + id.length, seed: OPTIONS.seed, ...extra };
-  if (status === 'failed' || status === 'errored') r.replay ??= `packcheck packs/leaky.wasm --only ${id} --seed 42${r.path ? ` --path ${r.path}` : ''}${typeof r.target === 'string' ? ` --target ${r.target}` : ''}`;
-  return r;
-}
-
-function report(pack: Partial<PackInfo> & { path: string }, results: PropertyResult[], timeline?: Sample[]): PackReport {
-  const info: PackInfo = { sha256: 'c0ffee'.padEnd(64, '0'), abi: 'wasm', abiVersion: 3, templates: [{ name: 'echo', factoryId: 0, inports: ['in'], outports: ['out'] }], imports: ['env.__reflow_pack_register_template'], ...pack };
-  return { schema: REPORT_SCHEMA, tool: TOOL, pack: info, options: { ...OPTIONS }, results, summary: summarize(results, 1834), exitCode: exitCodeOf(results), ...(timeline ? { timeline } : {}) };
-}
+const { res, report } = reportFixtures(OPTIONS, 'packs/leaky.wasm');
 
 // A pack that leaks: memory grows a page every 40 calls, host-held bytes climb.
 const TIMELINE: Sample[] = Array.from({ length: 400 }, (_, i) => ({ call: (i + 1) * 16, memBytes: 65536 * (17 + Math.floor(i / 40)), hostHeldBytes: 48 * i + (i % 7) * 16 }));

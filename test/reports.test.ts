@@ -5,6 +5,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { toJUnit, xmlSafe } from '../harness/report/junit.ts';
 import { toHtml } from '../harness/report/html.ts';
 import { REPORT_SCHEMA, TOOL, summarize, exitCodeOf, type PackReport, type PropertyResult, type PackInfo } from '../harness/report/model.ts';
+import { reportFixtures } from './support/report-fixtures.ts';
 import type { HostReport } from '../harness/host-kit/runner.ts';
 import { readPack } from '../harness/pack-file.ts';
 import { checkWasmPack } from '../harness/runner.ts';
@@ -14,16 +15,7 @@ const OPTIONS = { seed: 7, runs: 50, timeoutMs: 2000, profile: 'sdk' } as const;
 const NASTY = `bytes <&>"' differ\u0001\u0008\u000b\u001f\ud800 end \uffff\ud83d\ude00`;
 const MULTI = 'wasm_alloc returned 0x10 twice\n  first:  alloc(8) = 0x10\n  second: alloc(8) = 0x10\nexpected disjoint blocks';
 
-function res(id: string, status: PropertyResult['status'], extra: Partial<PropertyResult> = {}): PropertyResult {
-  const r: PropertyResult = { id, status, runs: status === 'skipped' ? 0 : 50, durationMs: 12.5, seed: OPTIONS.seed, ...extra };
-  if ((status === 'failed' || status === 'errored') && !r.replay) r.replay = `packcheck packs/a.wasm --only ${id} --seed ${OPTIONS.seed}${r.path ? ` --path ${r.path}` : ''}${typeof r.target === 'string' ? ` --target ${r.target}` : ''} --runs 50`;
-  return r;
-}
-
-function report(pack: Partial<PackInfo> & { path: string }, results: PropertyResult[], timeline?: PackReport['timeline']): PackReport {
-  const info: PackInfo = { sha256: 'ab'.repeat(32), abi: 'wasm', abiVersion: 3, templates: [{ name: 'echo', factoryId: 0, inports: ['in'], outports: ['out'] }], imports: ['env.__reflow_pack_register_template'], ...pack };
-  return { schema: REPORT_SCHEMA, tool: TOOL, pack: info, options: { ...OPTIONS }, results, summary: summarize(results, 321), exitCode: exitCodeOf(results), ...(timeline ? { timeline } : {}) };
-}
+const { res, report } = reportFixtures(OPTIONS, 'packs/a.wasm', { durationMs: 12.5, replayExtra: ' --runs 50' });
 
 /** A wasm pack with every status, hostile and multi-line messages. */
 const wasmReport = report({ path: 'packs/a.wasm' }, [
