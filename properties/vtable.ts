@@ -6,7 +6,7 @@ import { PackRegisterStatus } from '../harness/abi.ts';
 import { Violation } from '../harness/errors.ts';
 import type { VtableRegistration } from '../harness/ledger.ts';
 import type { AllocTracker } from '../harness/native/alloc-tracker.ts';
-import type { NativePack } from '../harness/native/vtable-host.ts';
+import { loadNativePack, MissingSymbol, type NativePack } from '../harness/native/vtable-host.ts';
 import { hex32, showBytes } from '../harness/readable.ts';
 import { acceptAllHost, describeSchedule, failureInjectingHost, hostTagArb, scheduleArb, type MockVtableHost } from '../mocks/vtable-hosts.ts';
 import type { VtablePropertyId } from './catalog.ts';
@@ -113,8 +113,17 @@ export const nativeVersionExpected: NativeProperty = {
 
 export const shapeSymbols: NativeProperty = {
   id: 'vtable.shape.symbols',
-  // Loading already resolved both symbols: a pack without them never gets here (the runner reports it).
-  check: () => ({ status: 'passed', runs: 1 }),
+  // A pack missing a symbol never reaches the child (the runner fails this id from the load error);
+  // here both are resolved again from the file, so the pass rests on a real lookup.
+  check: (ctx) =>
+    runOnce(() => {
+      try {
+        loadNativePack(ctx.pack.path, ctx.pack.entrypoint);
+      } catch (e) {
+        if (e instanceof MissingSymbol) throw new Violation(`loading ${ctx.pack.path}`, e.message, `the exports reflow_pack_abi_version and ${ctx.pack.entrypoint}`);
+        throw e;
+      }
+    }),
 };
 
 export const nullHost: NativeProperty = {
