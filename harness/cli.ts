@@ -14,7 +14,7 @@ import { catalogListing } from '../properties/statements.ts';
 import { DEFAULTS } from './replay.ts';
 import { corpusReport, writeJson } from './report/json.ts';
 import { TOOL, type PackReport, type PropertyResult } from './report/model.ts';
-import { packHeader, resultLine, summaryLine } from './report/terminal.ts';
+import { notAPackLine, packHeader, resultLine, resultLines, summaryLine } from './report/terminal.ts';
 import { checkWasmPack, type RunnerOptions } from './runner.ts';
 import { checkNativePack } from './native/runner.ts';
 import { checkHost, type HostReport } from './host-kit/runner.ts';
@@ -295,7 +295,9 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
     if (!parsed.quiet) {
       out('');
       out(packHeader(rep));
-      for (const r of rep.results) out(resultLine(r));
+      for (const l of resultLines(rep.results)) out(l);
+      const notAPack = notAPackLine(rep);
+      if (notAPack) out(notAPack);
       out(summaryLine(rep));
     }
     reports.push(rep);
@@ -396,7 +398,7 @@ async function checkHostCli(parsed: Parsed, out: (s: string) => void, err: (s: s
   const rep = await checkHost(adapter, opts);
   out(`packcheck host ${adapter}`);
   out(`  seed ${opts.seed}, ${opts.runs} runs per property (a fifth for the lifecycle properties), timeout ${opts.timeoutMs} ms per adapter call`);
-  for (const r of rep.results) out(resultLine(r));
+  for (const l of resultLines(rep.results)) out(l);
   out(summaryLine(rep));
   if (!writeOutputs(parsed, rep, [rep], err)) return 2;
   return rep.exitCode;

@@ -32,3 +32,24 @@ export class HarnessRefusal extends Error {
     this.name = 'HarnessRefusal';
   }
 }
+
+/**
+ * A step the property relies on, but does not check, broke (PROPERTIES.md,
+ * Attribution): the module did not instantiate, `register` trapped, `create`
+ * answered 0 for a registered factory… The property is not failed by it but
+ * blocked by `owner`, the id whose statement the step's defect violates.
+ * Thrown by the owner itself, it is that owner's failure.
+ */
+export class StepBroken extends Error {
+  constructor(
+    /** The catalog id (or `harness.*`) that states what broke. */
+    readonly owner: string,
+    /** The step, in words: `instantiate the module`, `create_actor(0)`. */
+    readonly step: string,
+    /** What happened, as a pack author reads it. */
+    readonly detail: string,
+  ) {
+    super(`${step}: ${detail}`);
+    this.name = 'StepBroken';
+  }
+}

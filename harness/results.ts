@@ -1,15 +1,23 @@
-// Collects the results of one pack's check, as the runners of both ABIs
-// produce them, and puts them in catalog order with each harness result
-// (timeout, crash) right after the property it interrupted.
+// Collects the results of one check, as every runner produces them, and
+// settles attribution (PROPERTIES.md, "Attribution"): results in catalog
+// order, each harness result right after the property it interrupted (or
+// first, when it interrupted the survey), and every blocked result naming a
+// failed result of the same report.
 import { replayLine } from './replay.ts';
 import type { PropertyResult } from './report/model.ts';
 import type { CheckOptions, Outcome } from '../properties/types.ts';
 
-export const SURVEY_PREFIX = 'while surveying';
-export const duringPrefix = (id: string) => `during ${id}:`;
+/** Where a harness result happened: the survey (load, version, first registration) or a property. */
+export const SURVEY = 'survey';
+
+interface Recorded {
+  result: PropertyResult;
+  /** The property (or SURVEY) a harness result interrupted. */
+  during?: string;
+}
 
 export class ResultCollector {
-  private readonly byId = new Map<string, PropertyResult[]>();
+  private readonly all: Recorded[] = [];
 
   constructor(
     private readonly packPath: string,
@@ -20,26 +28,71 @@ export class ResultCollector {
     private readonly subcommand?: string,
   ) {}
 
-  record(id: string, o: Outcome, durationMs: number): PropertyResult {
+  replayOf(id: string, path?: string): string {
+    return [replayLine(this.packPath, id, this.opts, path, this.subcommand), ...this.replayExtra].join(' ');
+  }
+
+  /** Records one outcome; `during` places a harness result after the property it interrupted. */
+  record(id: string, o: Outcome, durationMs: number, during?: string): PropertyResult {
     const r: PropertyResult = { id, status: o.status, runs: o.runs, durationMs: Math.round(durationMs * 10) / 10, seed: this.opts.seed };
+    if (o.reached !== undefined) r.reached = o.reached;
+    if (o.blockedBy) r.blockedBy = o.blockedBy;
+    if (o.step) r.step = o.step;
     if (o.message) r.message = o.message;
     if (o.counterexample !== undefined) r.counterexample = o.counterexample;
     if (o.path) r.path = o.path;
-    if (o.status === 'failed' || o.status === 'errored') r.replay = [replayLine(this.packPath, id, this.opts, o.path, this.subcommand), ...this.replayExtra].join(' ');
-    let list = this.byId.get(id);
-    if (!list) this.byId.set(id, (list = []));
-    list.push(r);
+    if (o.status === 'failed' || o.status === 'errored') r.replay = this.replayOf(id, o.path);
+    this.all.push({ result: r, during });
     this.onResult?.(r);
     return r;
   }
 
+  has(id: string): boolean {
+    return this.all.some((x) => x.result.id === id);
+  }
+
+  /** Ids some result is blocked by that have no result yet (filtered out by --only/--skip: they must run anyway). */
+  missingBlockers(): string[] {
+    return [...new Set(this.all.map((x) => x.result.blockedBy).filter((b): b is string => !!b && !this.has(b)))];
+  }
+
+  /**
+   * The results in order, attribution settled. A result blocked by an id
+   * whose own runs did not fail (the step broke only in this property's runs)
+   * turns that id's result into the failure it observed: the step's defect
+   * violates the owner's statement, so the owner carries it, never the
+   * blocked property.
+   */
   ordered(ids: readonly string[]): PropertyResult[] {
-    const harness = [...(this.byId.get('harness.timeout') ?? []), ...(this.byId.get('harness.crash') ?? [])];
-    const out = harness.filter((r) => r.message?.startsWith(SURVEY_PREFIX));
-    for (const id of ids) {
-      out.push(...(this.byId.get(id) ?? []));
-      out.push(...harness.filter((r) => r.message?.startsWith(duringPrefix(id))));
+    for (const x of this.all) {
+      const r = x.result;
+      if (!r.blockedBy) continue;
+      const owner = this.all.find((y) => y.result.id === r.blockedBy && y.result.status === 'failed');
+      if (owner) continue;
+      const stand = this.all.find((y) => y.result.id === r.blockedBy);
+      const failure: PropertyResult = {
+        id: r.blockedBy,
+        status: 'failed',
+        runs: stand?.result.runs ?? 0,
+        durationMs: stand?.result.durationMs ?? 0,
+        seed: this.opts.seed,
+        step: r.step,
+        message: `${(r.message ?? '').replace(/^not evaluated: a step it relies on broke \(see [^)]*\): /, '')}\n    (observed while checking ${r.id}; ${r.blockedBy}'s own runs did not meet it)`,
+        ...(r.counterexample !== undefined ? { counterexample: r.counterexample } : {}),
+        ...(r.path ? { path: r.path } : {}),
+        replay: this.replayOf(r.id, r.path),
+      };
+      if (stand) stand.result = failure;
+      else this.all.push({ result: failure });
     }
+    const harness = this.all.filter((x) => x.result.id.startsWith('harness.'));
+    const out = harness.filter((x) => x.during === SURVEY).map((x) => x.result);
+    const order = [...ids, ...this.all.map((x) => x.result.id).filter((id) => !ids.includes(id) && !id.startsWith('harness.'))];
+    for (const id of new Set(order)) {
+      out.push(...this.all.filter((x) => x.result.id === id).map((x) => x.result));
+      out.push(...harness.filter((x) => x.during === id).map((x) => x.result));
+    }
+    out.push(...harness.filter((x) => x.during !== SURVEY && !order.includes(x.during ?? '')).map((x) => x.result));
     return out;
   }
 }

@@ -8,7 +8,7 @@ import { MIB } from './abi.ts';
 import { newGuardBuffer, Watchdog, describeCall, type CallInProgress } from './call-guard.ts';
 import { LoadError, type PackFile } from './pack-file.ts';
 import { packReport, type PackReport, type PropertyResult } from './report/model.ts';
-import { ResultCollector, SURVEY_PREFIX, duringPrefix } from './results.ts';
+import { ResultCollector, SURVEY } from './results.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
 import { WASM_PROPERTY_IDS, type WasmPropertyId } from '../properties/catalog.ts';
 import type { CheckOptions, Outcome, PackSurvey } from '../properties/types.ts';
@@ -110,10 +110,10 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   const base = { module, bytes: file.bytes, options };
   const results = new ResultCollector(file.path, options, opts.onResult);
   let timeline: Sample[] | undefined;
-  const record = (id: string, o: Outcome, durationMs: number) => {
+  const record = (id: string, o: Outcome, durationMs: number, during?: string) => {
     // The instance lifecycle's measurement is the picture of the run; the allocator's stands in.
     if (o.timeline?.length && (id === 'wasm.instance.no-leak' || !timeline)) timeline = o.timeline;
-    return results.record(id, o, durationMs);
+    return results.record(id, o, durationMs, during);
   };
 
   // The survey: shape, ABI version, one registration. It can hang too.
@@ -124,7 +124,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   if (answer.type === 'survey') survey = answer.survey;
   else {
     const why = answer.type === 'timeout' ? timeoutMessage(answer.call, opts.timeoutMs) : answer.type === 'died' ? `the pack crashed its worker while being surveyed: ${answer.why}` : 'the worker answered out of turn';
-    record(answer.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `${SURVEY_PREFIX} the pack (instantiate, ABI version, registration): ${why}` }, performance.now() - s0);
+    record(answer.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `while surveying the pack (instantiate, ABI version, registration): ${why}` }, performance.now() - s0, SURVEY);
   }
 
   const ids = selectIds(opts.only, opts.skip);
@@ -151,10 +151,10 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
         else if (m.type === 'timeout') {
           const msg = timeoutMessage(m.call, opts.timeoutMs);
           record(id, { status: 'failed', runs: 0, message: `the pack hung: ${msg}` }, took);
-          record('harness.timeout', { status: 'failed', runs: 1, message: `${duringPrefix(id)} ${msg}` }, took);
+          record('harness.timeout', { status: 'failed', runs: 1, message: `during ${id}: ${msg}` }, took, id);
         } else if (m.type === 'died') {
           record(id, { status: 'failed', runs: 0, message: `the pack crashed the worker running this property: ${m.why}` }, took);
-          record('harness.crash', { status: 'failed', runs: 1, message: `${duringPrefix(id)} ${m.why}` }, took);
+          record('harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${m.why}` }, took, id);
         }
         running.delete(index);
       }

@@ -12,8 +12,13 @@ export interface MutantSpec {
   /** WAT: the patches that make the defect. */
   patches?: readonly Patch[];
   defect: string;
-  /** Every one of these must fail (other ids may fail too: a defect can show in several places). */
+  /**
+   * Exactly these ids fail, on the whole battery (harness.* results
+   * included): the ids whose statements the defect violates, and no other.
+   */
   mustFail: readonly string[];
+  /** Exactly these ids are skipped with `blockedBy` (default: none). */
+  blocked?: readonly string[];
   /** Check options the defect needs to show (an expected ABI version, a short timeout for hangs). */
   options?: { expectBuildAbi?: boolean; timeoutMs?: number; entrypoint?: string };
 }

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { WasmCallName } from '../harness/abi.ts';
 import { fnv1a } from '../harness/abi.ts';
 import type { CallGuard } from '../harness/call-guard.ts';
-import { HarnessRefusal, PackTrap, Violation } from '../harness/errors.ts';
+import { HarnessRefusal, PackTrap, StepBroken, Violation } from '../harness/errors.ts';
 import { readable } from '../harness/readable.ts';
 import type { Profile, Template } from '../harness/registration.ts';
 import type { Status } from '../harness/report/model.ts';
@@ -55,6 +55,12 @@ export interface PropertyContext {
 export interface Outcome {
   status: Status;
   runs: number;
+  /** Runs that reached the check (omitted: all of them). */
+  reached?: number;
+  /** With status `skipped`: the id whose failure stood in the way (a relied-on step broke). */
+  blockedBy?: string;
+  /** The step that broke, for a blocked outcome. */
+  step?: string;
   message?: string;
   counterexample?: unknown;
   path?: string;
@@ -78,13 +84,39 @@ export function seedFor(seed: number, id: string): number {
 
 /** A failure of the pack's (reported as `failed`), as opposed to a harness bug (`errored`). */
 function isPackFailure(e: unknown): boolean {
-  return e instanceof Violation || e instanceof PackTrap || e instanceof HarnessRefusal;
+  return e instanceof Violation || e instanceof PackTrap || e instanceof HarnessRefusal || e instanceof StepBroken;
 }
 
 function messageOf(e: unknown): string {
   if (isPackFailure(e)) return (e as Error).message;
   if (e instanceof Error) return `harness error (please report): ${e.name}: ${e.message}\n${e.stack ?? ''}`;
   return String(e);
+}
+
+/**
+ * Runs that stopped before the check because a relied-on step could not be
+ * taken (and no one's defect is to blame: the run's input simply did not
+ * apply). A predicate calls `notReached` and returns its value.
+ */
+let unreached = 0;
+let lastUnreachedWhy = '';
+export function notReached(why: string): true {
+  unreached++;
+  lastUnreachedWhy = why;
+  return true;
+}
+
+/** The outcome of a property blocked by another id's defect in one of its steps. */
+export function blockedOutcome(e: StepBroken, runs: number, extra: Partial<Outcome> = {}): Outcome {
+  return {
+    status: 'skipped',
+    runs,
+    reached: 0,
+    blockedBy: e.owner,
+    step: e.step,
+    message: `not evaluated: a step it relies on broke (see ${e.owner}): ${e.message}`,
+    ...extra,
+  };
 }
 
 let onRun: () => void = () => {};
@@ -105,7 +137,8 @@ function counted<P extends { run: (...a: never[]) => unknown }>(prop: P): P {
 
 /** Runs a fast-check property (sync or async) with the context's seed, runs and replay path. */
 export async function runFcAsync<Ts extends [unknown, ...unknown[]]>(ctx: { options: CheckOptions }, id: string, numRuns: number, prop: fc.IAsyncProperty<Ts>, examples: Ts[] = []): Promise<Outcome> {
-  return outcomeOf(await fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
+  unreached = 0;
+  return outcomeOf(id, await fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
 }
 
 function fcParams<Ts>(ctx: { options: CheckOptions }, id: string, numRuns: number, examples: Ts[]) {
@@ -120,11 +153,17 @@ export function runFc<Ts extends [unknown, ...unknown[]]>(
   prop: fc.IProperty<Ts>,
   examples: Ts[] = [],
 ): Outcome {
-  return outcomeOf(fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
+  unreached = 0;
+  return outcomeOf(id, fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
 }
 
-function outcomeOf<Ts>(details: fc.RunDetails<Ts>): Outcome {
-  if (!details.failed) return { status: 'passed', runs: details.numRuns };
+function outcomeOf<Ts>(id: string, details: fc.RunDetails<Ts>): Outcome {
+  if (!details.failed) {
+    const reached = details.numRuns - unreached;
+    if (reached > 0) return { status: 'passed', runs: details.numRuns, reached };
+    // Nothing was checked: that is not a pass (PROPERTIES.md, Attribution).
+    return { status: 'skipped', runs: details.numRuns, reached: 0, message: `not evaluated: none of its ${details.numRuns} runs reached the check (${lastUnreachedWhy})` };
+  }
   const ce = details.counterexample as unknown[] | null;
   let shown: unknown = ce === null ? null : ce.length === 1 ? ce[0] : ce;
   let path = details.counterexamplePath ?? undefined;
@@ -135,10 +174,16 @@ function outcomeOf<Ts>(details: fc.RunDetails<Ts>): Outcome {
     path = `${path}@${replay[1]}`;
     shown = printed.replace(replay[0], '').trim();
   }
+  const err = details.errorInstance;
+  // Runs before the failing one reached the check (or stopped before it).
+  const reached = Math.max(0, details.numRuns - 1 - unreached);
+  if (err instanceof StepBroken && err.owner !== id) return blockedOutcome(err, details.numRuns, { reached, counterexample: readable(shown), path });
   return {
-    status: isPackFailure(details.errorInstance) ? 'failed' : 'errored',
+    status: isPackFailure(err) ? 'failed' : 'errored',
     runs: details.numRuns,
-    message: messageOf(details.errorInstance),
+    reached: reached + 1,
+    ...(err instanceof StepBroken ? { step: err.step } : {}),
+    message: messageOf(err),
     counterexample: readable(shown),
     path,
   };
@@ -149,13 +194,14 @@ export function commandsReplayPath(ctx: { options: CheckOptions }): string | und
   return ctx.options.path?.split('@')[1];
 }
 
-/** A single deterministic check: passes unless `body` throws. */
-export function runOnce(body: () => void): Outcome {
+/** A single deterministic check: passes unless `body` throws; `id` is the property's own (a step it owns that breaks is its failure). */
+export function runOnce(body: () => void, id = ''): Outcome {
   try {
     body();
-    return { status: 'passed', runs: 1 };
+    return { status: 'passed', runs: 1, reached: 1 };
   } catch (e) {
-    return { status: isPackFailure(e) ? 'failed' : 'errored', runs: 1, message: messageOf(e) };
+    if (e instanceof StepBroken && e.owner !== id) return blockedOutcome(e, 1);
+    return { status: isPackFailure(e) ? 'failed' : 'errored', runs: 1, reached: 1, ...(e instanceof StepBroken ? { step: e.step } : {}), message: messageOf(e) };
   }
 }
 

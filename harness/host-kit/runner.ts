@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { newGuardBuffer, Watchdog } from '../call-guard.ts';
 import { packReport, type PackReport, type PropertyResult } from '../report/model.ts';
-import { ResultCollector, duringPrefix } from '../results.ts';
+import { ResultCollector } from '../results.ts';
 import { selectFrom } from '../runner.ts';
 import type { FromHostWorker, HostWorkerInit, ToHostWorker } from './worker.ts';
 import { HOST_PROPERTY_IDS, type HostPropertyId } from '../../properties/catalog.ts';
@@ -90,7 +90,7 @@ export async function checkHost(adapterPath: string, opts: HostRunnerOptions): P
     if (a.type === 'result') results.record(id, a.outcome, a.durationMs);
     else {
       results.record(id, { status: 'failed', runs: 0, message: a.type === 'timeout' ? `the host hung: ${a.why}` : a.why }, took);
-      results.record(a.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `${duringPrefix(id)} ${a.why}` }, took);
+      results.record(a.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${a.why}` }, took, id);
     }
   }
   await w?.stop();

@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { LoadError, type PackFile } from '../pack-file.ts';
 import { packReport, type PackReport, type PropertyResult } from '../report/model.ts';
-import { ResultCollector, SURVEY_PREFIX, duringPrefix } from '../results.ts';
+import { ResultCollector, SURVEY } from '../results.ts';
 import { selectFrom } from '../runner.ts';
 import { trackerEnv } from './alloc-tracker.ts';
 import type { FromChild, ToChild } from './child.ts';
@@ -127,7 +127,7 @@ export async function checkNativePack(file: PackFile, opts: NativeRunnerOptions)
       }
     } else {
       const why = 'why' in f ? f.why : 'unexpected answer';
-      results.record(f.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `${SURVEY_PREFIX} the pack (load, ABI version, accept-all registration): ${why}` }, 0);
+      results.record(f.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `while surveying the pack (load, ABI version, accept-all registration): ${why}` }, 0, SURVEY);
       for (const id of ids) results.record(id, { status: 'failed', runs: 0, message: `not evaluated: the pack ${f.type === 'timeout' ? 'hung' : 'crashed'} on its first registration (see the harness result)` }, 0);
     }
   } else {
@@ -174,5 +174,5 @@ function recordFailure(results: ResultCollector, id: string, a: Answer, took: nu
   const why = 'why' in a ? a.why : a.type === 'load-error' ? a.message : 'the child answered out of turn';
   const outcome: Outcome = { status: 'failed', runs: 0, message: a.type === 'timeout' ? `the pack hung: ${why}` : `the pack crashed: ${why}` };
   results.record(id, outcome, took);
-  results.record(a.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `${duringPrefix(id)} ${why}` }, took);
+  results.record(a.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${why}` }, took, id);
 }

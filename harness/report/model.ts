@@ -19,6 +19,12 @@ export interface PropertyResult {
   path?: string;
   target?: string | null;
   replay?: string;
+  /** Runs that reached the property's check (fast-check properties; fewer than `runs` when some runs stopped at a step). */
+  reached?: number;
+  /** With status `skipped`: the failed result whose defect stood in the way (REPORT.md, Blocked results). */
+  blockedBy?: string;
+  /** The step that broke (blocked results), or the call in which a harness result cut the pack off. */
+  step?: string;
 }
 
 export interface PackInfo {
@@ -58,6 +64,9 @@ export interface PackReport {
   timeline?: Sample[];
 }
 
+/** The statuses that force exit 1. */
+export const isFailing = (r: Pick<PropertyResult, 'status'>): boolean => r.status === 'failed' || r.status === 'errored';
+
 export function summarize(results: readonly PropertyResult[], durationMs: number): Summary {
   const s: Summary = { passed: 0, failed: 0, skipped: 0, errored: 0, durationMs };
   for (const r of results) s[r.status]++;
@@ -65,7 +74,7 @@ export function summarize(results: readonly PropertyResult[], durationMs: number
 }
 
 export function exitCodeOf(results: readonly PropertyResult[]): 0 | 1 {
-  return results.some((r) => r.status === 'failed' || r.status === 'errored') ? 1 : 0;
+  return results.some(isFailing) ? 1 : 0;
 }
 
 /** The report@1 object of one checked pack. */

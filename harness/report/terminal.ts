@@ -20,7 +20,7 @@ function counterexampleText(ce: unknown): string {
 }
 
 export function resultLine(r: PropertyResult): string {
-  const runs = r.runs === 1 ? '1 run' : `${r.runs} runs`;
+  const runs = r.reached !== undefined && r.reached < r.runs && r.status !== 'skipped' ? `${r.reached}/${r.runs} runs` : r.runs === 1 ? '1 run' : `${r.runs} runs`;
   const head = `  ${MARK[r.status].padEnd(useColor ? 14 : 5)} ${r.id.padEnd(28)} ${runs.padStart(9)} ${`${Math.round(r.durationMs)} ms`.padStart(9)}`;
   if (r.status === 'passed') return head;
   if (r.status === 'skipped') return `${head}  ${r.message ?? ''}`;
@@ -29,6 +29,40 @@ export function resultLine(r: PropertyResult): string {
   if (r.counterexample !== undefined) parts.push(`      counterexample: ${counterexampleText(r.counterexample)}`);
   if (r.replay) parts.push(`      replay: ${r.replay}`);
   return parts.join('\n');
+}
+
+/**
+ * The result lines of one report: blocked results are not listed one by
+ * one but grouped under the failure that blocked them ("29 properties
+ * blocked by wasm.shape.exports"), so one defect reads as one red line.
+ */
+export function resultLines(results: readonly PropertyResult[]): string[] {
+  const blocked = new Map<string, PropertyResult[]>();
+  for (const r of results) if (r.blockedBy) blocked.set(r.blockedBy, [...(blocked.get(r.blockedBy) ?? []), r]);
+  const lines: string[] = [];
+  const shown = new Set<string>();
+  for (const r of results) {
+    if (r.blockedBy) continue;
+    lines.push(resultLine(r));
+    const under = blocked.get(r.id);
+    if (under && !shown.has(r.id)) {
+      shown.add(r.id);
+      const steps = [...new Set(under.map((b) => b.step).filter(Boolean))];
+      lines.push(`  ${MARK.skipped.padEnd(useColor ? 14 : 5)} ${under.length} ${under.length === 1 ? 'property' : 'properties'} blocked by ${r.id}${steps.length === 1 ? ` (at: ${steps[0]})` : ''}: ${under.map((b) => b.id).join(', ')}`);
+    }
+  }
+  // Blocked by a result not in this list (cannot happen in a settled report; shown rather than lost).
+  for (const [by, under] of blocked) if (!shown.has(by)) for (const b of under) lines.push(resultLine(b));
+  return lines;
+}
+
+/** One line saying what the pack is not, when a single root failure says the file is not a Reflow pack at all. */
+export function notAPackLine(rep: Pick<PackReport, 'results'>): string | null {
+  const shape = rep.results.find((r) => r.id === 'wasm.shape.exports' && r.status === 'failed');
+  if (!shape) return null;
+  const others = rep.results.filter((r) => r.id !== 'wasm.shape.exports' && !r.id.startsWith('harness.') && r.id !== 'wasm.load.instantiate');
+  if (!others.length || !others.every((r) => r.blockedBy === 'wasm.shape.exports')) return null;
+  return '  this does not look like a Reflow pack: it has none of the __reflow_pack_* exports the battery needs (see wasm.shape.exports)';
 }
 
 export function packHeader(rep: Pick<PackReport, 'pack' | 'options'>): string {
