@@ -3,9 +3,17 @@
 
 /** A call into the pack trapped (or threw through an import stub). */
 export class PackTrap extends Error {
+  /**
+   * The id whose statement this trap violates, when the caller knows better
+   * than the call's default owner (a run on an invalid-UTF-8 payload is
+   * `wasm.run.invalid-utf8`'s); see properties/attribution.ts.
+   */
+  owner?: string;
   constructor(
     readonly call: string,
     readonly cause: unknown,
+    /** The guarded call's name (`__reflow_pack_alloc`, `instantiate`, …). */
+    readonly callName?: string,
   ) {
     const why = cause instanceof Error ? cause.message : String(cause);
     super(`${call} trapped: ${why}`);
@@ -27,7 +35,12 @@ export class Violation extends Error {
 
 /** A pack call whose arguments the harness could not honour (e.g. a block outside memory). */
 export class HarnessRefusal extends Error {
-  constructor(message: string) {
+  owner?: string;
+  constructor(
+    message: string,
+    /** The guarded call whose answer could not be honoured. */
+    readonly callName?: string,
+  ) {
     super(message);
     this.name = 'HarnessRefusal';
   }

@@ -4,13 +4,15 @@
 // terminated, the property failed, a `harness.timeout` result added, and the
 // run goes on in a fresh worker.
 import { Worker } from 'node:worker_threads';
-import { MIB } from './abi.ts';
 import { newGuardBuffer, Watchdog, describeCall, type CallInProgress } from './call-guard.ts';
 import { LoadError, type PackFile } from './pack-file.ts';
 import { packReport, type PackReport, type PropertyResult } from './report/model.ts';
 import { ResultCollector, SURVEY } from './results.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
 import { WASM_PROPERTY_IDS, type WasmPropertyId } from '../properties/catalog.ts';
+import { CALL_OWNER, ownsCall } from '../properties/attribution.ts';
+import { WASM_BATTERY } from '../properties/index.ts';
+import { MIB, WASM_EXPORTS } from './abi.ts';
 import type { CheckOptions, Outcome, PackSurvey } from '../properties/types.ts';
 import type { Sample } from './ledger.ts';
 
@@ -110,63 +112,100 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   const base = { module, bytes: file.bytes, options };
   const results = new ResultCollector(file.path, options, opts.onResult);
   let timeline: Sample[] | undefined;
+  /** Verdicts the survey already gave: the owner of a call that hung there. */
+  const hungInSurvey = new Map<string, Outcome>();
+  const ranExtra: WasmPropertyId[] = [];
   const record = (id: string, o: Outcome, durationMs: number, during?: string) => {
     // The instance lifecycle's measurement is the picture of the run; the allocator's stands in.
     if (o.timeline?.length && (id === 'wasm.instance.no-leak' || !timeline)) timeline = o.timeline;
     return results.record(id, o, durationMs, during);
   };
 
-  // The survey: shape, ABI version, one registration. It can hang too.
+  // The survey: instantiation, ABI version, one registration. Any of them can
+  // hang: the call is cut off, its owner fails with harness.timeout, and the
+  // survey is taken again without that call, so what does not depend on it
+  // is still evaluated (PROPERTIES.md, Attribution).
   let survey: PackSurvey | null = null;
-  const surveyor = new PackWorker({ ...base, survey: null });
-  const s0 = performance.now();
-  const answer = await surveyor.ask({ type: 'survey' });
-  if (answer.type === 'survey') survey = answer.survey;
-  else {
-    const why = answer.type === 'timeout' ? timeoutMessage(answer.call, opts.timeoutMs) : answer.type === 'died' ? `the pack crashed its worker while being surveyed: ${answer.why}` : 'the worker answered out of turn';
-    record(answer.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `while surveying the pack (instantiate, ABI version, registration): ${why}` }, performance.now() - s0, SURVEY);
+  const skip: string[] = [];
+  let surveyor = new PackWorker({ ...base, survey: null });
+  for (;;) {
+    const s0 = performance.now();
+    const answer = await surveyor.ask({ type: 'survey', skip: [...skip] });
+    if (answer.type === 'survey') {
+      survey = answer.survey;
+      break;
+    }
+    const took = performance.now() - s0;
+    if (answer.type === 'timeout') {
+      const msg = timeoutMessage(answer.call, opts.timeoutMs);
+      const owner = CALL_OWNER[answer.call.call] ?? 'wasm.load.instantiate';
+      record('harness.timeout', { status: 'failed', runs: 1, step: answer.call.call, message: `while surveying the pack: ${msg}` }, took, SURVEY);
+      hungInSurvey.set(owner, { status: 'failed', runs: 1, reached: 1, step: answer.call.call, message: `the pack hung: ${msg}` });
+      skip.push(answer.call.call);
+    } else {
+      const why = answer.type === 'died' ? `the pack crashed its worker while being surveyed: ${answer.why}` : 'the worker answered out of turn';
+      record('harness.crash', { status: 'failed', runs: 1, message: `while surveying the pack (instantiate, ABI version, registration): ${why}` }, took, SURVEY);
+      hungInSurvey.set('wasm.load.instantiate', { status: 'failed', runs: 1, reached: 1, message: why });
+      skip.push('instantiate');
+    }
+    if (skip.includes('instantiate')) {
+      // Nothing can be evaluated without an instance; a fresh worker answers the survey at once.
+      await surveyor.stop().catch(() => {});
+      surveyor = new PackWorker({ ...base, survey: null });
+    } else surveyor = new PackWorker({ ...base, survey: null });
   }
 
   const ids = selectIds(opts.only, opts.skip);
-  if (survey) {
-    const queue = [...ids];
-    const pool: PackWorker[] = [surveyor.dead ? new PackWorker({ ...base, survey }) : surveyor];
-    const jobs = Math.max(1, Math.min(opts.jobs, ids.length));
-    const running = new Map<number, string>();
-    let runsOfDeadWorkers = 0;
-    const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? w.watchdog.runs() : 0), 0));
-    const lane = async (index: number) => {
-      for (let id = queue.shift(); id; id = queue.shift()) {
-        let w = pool[index];
-        if (!w || w.dead) {
-          if (w) runsOfDeadWorkers += w.watchdog.runs();
-          w = pool[index] = new PackWorker({ ...base, survey: survey! });
-        }
-        w.onPoll = progress;
-        running.set(index, id);
-        const started = performance.now();
-        const m = await w.ask({ type: 'property', id });
-        const took = performance.now() - started;
-        if (m.type === 'result') record(id, m.outcome, m.durationMs);
-        else if (m.type === 'timeout') {
-          const msg = timeoutMessage(m.call, opts.timeoutMs);
-          record(id, { status: 'failed', runs: 0, message: `the pack hung: ${msg}` }, took);
-          record('harness.timeout', { status: 'failed', runs: 1, message: `during ${id}: ${msg}` }, took, id);
-        } else if (m.type === 'died') {
-          record(id, { status: 'failed', runs: 0, message: `the pack crashed the worker running this property: ${m.why}` }, took);
-          record('harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${m.why}` }, took, id);
-        }
-        running.delete(index);
+  const queue: WasmPropertyId[] = [...ids];
+  const pool: PackWorker[] = [surveyor.dead ? new PackWorker({ ...base, survey }) : surveyor];
+  const jobs = Math.max(1, Math.min(opts.jobs, ids.length));
+  const running = new Map<number, string>();
+  let runsOfDeadWorkers = 0;
+  const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? w.watchdog.runs() : 0), 0));
+  const lane = async (index: number) => {
+    for (let id = queue.shift(); id; id = queue.shift()) {
+      // A property whose own call hung in the survey has its verdict already.
+      const known = hungInSurvey.get(id);
+      if (known) {
+        record(id, known, 0);
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: jobs }, (_, i) => lane(i)));
-    await Promise.all(pool.map((w) => (w.dead ? undefined : w.stop())));
-  } else {
-    await surveyor.stop().catch(() => {});
-    for (const id of ids) record(id, { status: 'failed', runs: 0, message: 'not evaluated: the pack could not be surveyed (see the harness result)' }, 0);
+      let w = pool[index];
+      if (!w || w.dead) {
+        if (w) runsOfDeadWorkers += w.watchdog.runs();
+        w = pool[index] = new PackWorker({ ...base, survey: survey! });
+      }
+      w.onPoll = progress;
+      running.set(index, id);
+      const started = performance.now();
+      const m = await w.ask({ type: 'property', id });
+      const took = performance.now() - started;
+      if (m.type === 'result') record(id, m.outcome, m.durationMs);
+      else if (m.type === 'timeout') {
+        const msg = timeoutMessage(m.call, opts.timeoutMs);
+        record('harness.timeout', { status: 'failed', runs: 1, step: m.call.call, message: `during ${id}: ${msg}` }, took, id);
+        // The property fails too only when the call cut off was its own checked step.
+        const own = ownsCall(id, WASM_BATTERY.get(id)!.checks.map((c) => WASM_EXPORTS[c]), m.call.call);
+        record(id, own ? { status: 'failed', runs: 0, step: m.call.call, message: `the pack hung: ${msg}` } : { status: 'skipped', runs: 0, reached: 0, blockedBy: 'harness.timeout', step: m.call.call, message: `not evaluated: a call it makes for its own purposes hung (see harness.timeout): ${msg}` }, took);
+      } else if (m.type === 'died') {
+        record('harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${m.why}` }, took, id);
+        record(id, { status: 'skipped', runs: 0, reached: 0, blockedBy: 'harness.crash', message: `not evaluated: the worker running it died (see harness.crash): ${m.why}` }, took);
+      }
+      running.delete(index);
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, (_, i) => lane(i)));
+  // A blocking id left out by --only/--skip is evaluated anyway: blockedBy always names a result of this report.
+  for (let more = results.missingBlockers() as WasmPropertyId[]; more.length; more = results.missingBlockers() as WasmPropertyId[]) {
+    const known = more.filter((id) => WASM_PROPERTY_IDS.includes(id));
+    if (!known.length) break;
+    queue.push(...known);
+    ranExtra.push(...known);
+    await lane(0);
   }
+  await Promise.all(pool.map((w) => (w.dead ? undefined : w.stop())));
 
   const pack = { path: file.path, sha256: file.sha256, abi: 'wasm' as const, abiVersion: survey?.abiVersion ?? null, templates: survey?.templates ?? [], imports: survey?.imports ?? [] };
-  const report = packReport(pack, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered(ids), t0);
+  const report = packReport(pack, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered(WASM_PROPERTY_IDS.filter((id) => ids.includes(id) || ranExtra.includes(id))), t0);
   return timeline ? { ...report, timeline } : report;
 }

@@ -120,7 +120,7 @@ export class CheckedWasmHost {
     try {
       instance = new WebAssembly.Instance(module, importsFor(module, record));
     } catch (e) {
-      throw new PackTrap('instantiating the module', e);
+      throw new PackTrap('instantiating the module', e, 'instantiate');
     } finally {
       guard.leave();
     }
@@ -150,7 +150,7 @@ export class CheckedWasmHost {
       // Exact arity: V8 inlines a JS-to-wasm call only when the argument count matches.
       r = argc === 0 ? f() : argc === 1 ? f(a0) : argc === 2 ? f(a0, a1) : f(a0, a1, a2, a3, a4);
     } catch (e) {
-      throw new PackTrap(callText(name, argc, a0, a1, a2, a3, a4), e);
+      throw new PackTrap(callText(name, argc, a0, a1, a2, a3, a4), e, GUARDED_CALLS[name]);
     } finally {
       this.guard.leave();
     }
@@ -203,7 +203,7 @@ export class CheckedWasmHost {
     const mem = this.view; // refreshed by the call
     if (p % ALLOC_ALIGN !== 0 || p + n > mem.length) {
       this.ledger.note('alloc-bounds', `__reflow_pack_alloc(${n})`, `returned ${p}: ${p % ALLOC_ALIGN !== 0 ? 'not 8-aligned' : `the block ends at ${p + n}, past memory (${mem.length} bytes)`}`);
-      if (p + n > mem.length) throw new HarnessRefusal(`__reflow_pack_alloc(${n}) returned ${p}, a block that ends at ${p + n}, past the end of memory (${mem.length} bytes)`);
+      if (p + n > mem.length) throw new HarnessRefusal(`__reflow_pack_alloc(${n}) returned ${p}, a block that ends at ${p + n}, past the end of memory (${mem.length} bytes)`, '__reflow_pack_alloc');
     }
     let expected: Uint8Array;
     if (fill && fill.length === n) {
@@ -308,7 +308,15 @@ export class CheckedWasmHost {
     // The host's own blocks first: each later call then has fewer held blocks to verify.
     this.free(pb);
     this.free(sb);
-    if (tick.resultInBounds && !tick.resultOverlaps) this.freeRaw(tick.outPtr, span);
+    if (tick.resultInBounds && !tick.resultOverlaps) {
+      try {
+        this.freeRaw(tick.outPtr, span);
+      } catch (e) {
+        // PROPERTIES.md gives this free to wasm.run.output-owned ("free(out_ptr, max(out_len, 1)) does not trap").
+        if (e instanceof PackTrap) e.owner = 'wasm.run.output-owned';
+        throw e;
+      }
+    }
     return tick;
   }
 }

@@ -4,7 +4,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { WASM_BATTERY } from '../properties/index.ts';
 import type { WasmPropertyId } from '../properties/catalog.ts';
-import { messageOf, setRunCounter, type CheckOptions, type Outcome, type PackSurvey, type PropertyContext } from '../properties/types.ts';
+import { blockedOutcome, messageOf, setRunCounter, type CheckOptions, type Outcome, type PackSurvey, type PropertyContext } from '../properties/types.ts';
+import { WASM_EXPORTS } from './abi.ts';
+import { StepBroken } from './errors.ts';
 import { CallGuard } from './call-guard.ts';
 import { decodeRegistration } from './registration.ts';
 import { importNames } from '../mocks/stub-imports.ts';
@@ -19,7 +21,8 @@ export interface WorkerInit {
   survey: PackSurvey | null;
 }
 
-export type ToWorker = { type: 'survey' } | { type: 'property'; id: WasmPropertyId };
+/** `skip`: calls the survey must not make again (one hung in an earlier survey). */
+export type ToWorker = { type: 'survey'; skip: string[] } | { type: 'property'; id: WasmPropertyId };
 export type FromWorker =
   | { type: 'survey'; survey: PackSurvey }
   | { type: 'result'; id: WasmPropertyId; outcome: Outcome; durationMs: number };
@@ -29,7 +32,7 @@ const guard = new CallGuard(init.guardBuffer, init.options.timeoutMs);
 setRunCounter(() => guard.countRun());
 let survey = init.survey;
 
-async function takeSurvey(): Promise<PackSurvey> {
+async function takeSurvey(skip: string[]): Promise<PackSurvey> {
   const shape = await inspectWasm(init.bytes);
   const s: PackSurvey = {
     shape,
@@ -41,7 +44,9 @@ async function takeSurvey(): Promise<PackSurvey> {
     surveyError: null,
     templates: [],
     metadataProblems: [],
+    skipped: skip,
   };
+  if (skip.includes('instantiate')) return { ...s, surveyError: 'instantiation did not return (see harness.timeout)' };
   let host: CheckedWasmHost;
   try {
     host = CheckedWasmHost.instantiate(init.module, { guard });
@@ -51,10 +56,10 @@ async function takeSurvey(): Promise<PackSurvey> {
   }
   // A trap here is reported by the properties that make these calls.
   try {
-    if (s.calls.includes('abiVersion')) s.abiVersion = host.abiVersion();
+    if (s.calls.includes('abiVersion') && !skip.includes(WASM_EXPORTS.abiVersion)) s.abiVersion = host.abiVersion();
   } catch {}
   try {
-    if (s.calls.includes('register')) s.registerStatus = host.register();
+    if (s.calls.includes('register') && !skip.includes(WASM_EXPORTS.register)) s.registerStatus = host.register();
   } catch {}
   for (const reg of host.ledger.registrations) {
     const d = decodeRegistration(reg, init.options.profile);
@@ -64,15 +69,18 @@ async function takeSurvey(): Promise<PackSurvey> {
   return s;
 }
 
-function context(s: PackSurvey): PropertyContext {
+function context(s: PackSurvey, checks: readonly string[]): PropertyContext {
+  // A register that hung in the survey is not called again: properties that need no template still run.
+  const registers = s.calls.includes('register') && !s.skipped.includes(WASM_EXPORTS.register);
   return {
     module: init.module,
     survey: s,
     options: init.options,
+    checks,
     guard,
     fresh(opts = {}) {
       const host = CheckedWasmHost.instantiate(init.module, { guard, watchBlocks: opts.watchBlocks });
-      if (opts.register !== false && s.calls.includes('register')) host.register();
+      if (opts.register !== false && registers) host.register();
       return host;
     },
   };
@@ -81,11 +89,13 @@ function context(s: PackSurvey): PropertyContext {
 function runProperty(id: WasmPropertyId): Outcome {
   const prop = WASM_BATTERY.get(id)!;
   const s = survey!;
+  // Steps every property relies on (PROPERTIES.md, Attribution): the exports it calls, then instantiation.
   const missing = prop.needs.filter((n) => !s.calls.includes(n));
-  if (missing.length) return { status: 'skipped', runs: 0, message: `needs the export(s) ${missing.join(', ')}, which the pack lacks (see wasm.shape.exports)` };
-  if (s.surveyError && id !== 'wasm.shape.exports') return { status: 'failed', runs: 0, message: s.surveyError };
-  const ctx = context(s);
+  if (missing.length) return blockedOutcome(new StepBroken('wasm.shape.exports', 'looking up its exports', `the pack lacks ${missing.map((n) => WASM_EXPORTS[n]).join(', ')}`), 0);
+  if (s.surveyError && id !== 'wasm.shape.exports' && id !== 'wasm.load.instantiate') return blockedOutcome(new StepBroken('wasm.load.instantiate', 'instantiating the module', s.surveyError), 0);
+  const ctx = context(s, prop.checks.map((c) => WASM_EXPORTS[c]));
   const reason = prop.skipReason?.(ctx) ?? null;
+  if (reason instanceof StepBroken) return blockedOutcome(reason, 0);
   if (reason) return { status: 'skipped', runs: 0, message: reason };
   try {
     return prop.check(ctx);
@@ -96,7 +106,7 @@ function runProperty(id: WasmPropertyId): Outcome {
 
 parentPort!.on('message', async (msg: ToWorker) => {
   if (msg.type === 'survey') {
-    survey = await takeSurvey();
+    survey = await takeSurvey(msg.skip);
     parentPort!.postMessage({ type: 'survey', survey } satisfies FromWorker);
     return;
   }

@@ -73,8 +73,8 @@ export const MUTANTS: readonly MutantSpec[] = [
   ),
   wat(
     'free-zero-traps',
-    'free(0, n) traps',
-    [['    (if (i32.eqz (local.get $p)) (then (return)))\n    (if (i32.eqz (local.get $size)) (then (return)))', '    (if (i32.eqz (local.get $p)) (then (unreachable)))\n    (if (i32.eqz (local.get $size)) (then (return)))']],
+    'the exported free traps on free(0, n) (the pack\'s own internal frees are unchanged)',
+    [['  (func $free (export "__reflow_pack_free") (param $p i32) (param $size i32)\n', '  (func $free_export (export "__reflow_pack_free") (param $p i32) (param $size i32)\n    (if (i32.eqz (local.get $p)) (then (unreachable)))\n    (call $free (local.get $p) (local.get $size)))\n  (func $free (param $p i32) (param $size i32)\n']],
     ['wasm.free.noop'],
   ),
   wat('no-destroy-export', 'destroy_actor is not exported', [['(func $destroy_actor (export "__reflow_pack_destroy_actor")', '(func $destroy_actor']], ['wasm.shape.exports']),
@@ -95,13 +95,35 @@ export const MUTANTS: readonly MutantSpec[] = [
     'alloc-wild-pointer',
     'alloc answers a pointer past the end of memory for sizes over 60000',
     [['    (local.set $class (call $size_class (local.get $size)))\n    ;; Reuse', '    (if (i32.gt_u (local.get $size) (i32.const 60000)) (then (return (i32.const 0x7ffffff8))))\n    (local.set $class (call $size_class (local.get $size)))\n    ;; Reuse']],
-    ['wasm.alloc.bounds', 'wasm.run.large-payload'],
+    // Two statements: bounds (a block past memory for sizes 60001..64 KiB) and huge (2^31-8 answered with a block past memory).
+    // wasm.run.large-payload cannot place its payload: blocked by wasm.alloc.bounds.
+    ['wasm.alloc.bounds', 'wasm.alloc.huge'],
   ),
   wat(
     'run-traps',
     'every run hits unreachable once the payload is known to parse',
     [['    (call $emit_success (local.get $entry) (local.get $out_ptr_ptr) (local.get $out_len_ptr)))\n)', '    (unreachable))\n)']],
-    ['wasm.run.valid-payload', 'wasm.run.utf8-edges', 'wasm.instance.model'],
+    // Three statements say "never trap" for their payloads: valid, UTF-8 edge cases and 1-16 MiB ones.
+    ['wasm.run.valid-payload', 'wasm.run.utf8-edges', 'wasm.run.large-payload'],
+  ),
+  wat(
+    'start-traps',
+    'the start function hits unreachable: the module never instantiates',
+    [['  (func $init_classes\n    (local $c i32) (local $f i32)\n', '  (func $init_classes\n    (local $c i32) (local $f i32)\n    (unreachable)\n']],
+    ['wasm.load.instantiate'],
+  ),
+  wat(
+    'start-hangs',
+    'the start function loops forever: instantiation never returns',
+    [['  (func $init_classes\n    (local $c i32) (local $f i32)\n', '  (func $init_classes\n    (local $c i32) (local $f i32)\n    (loop $spin (br $spin))\n']],
+    ['wasm.load.instantiate', 'harness.timeout'],
+    { timeoutMs: 1000 },
+  ),
+  wat(
+    'alloc-traps',
+    'the exported alloc hits unreachable for every size from 1 to 2^31-9 (0 and huge sizes still answer 0; the pack\'s own allocations work)',
+    [['  (func $alloc (export "__reflow_pack_alloc") (param $size i32) (result i32)\n', '  (func $alloc_export (export "__reflow_pack_alloc") (param $size i32) (result i32)\n    (if (i32.and (i32.ne (local.get $size) (i32.const 0)) (i32.lt_u (local.get $size) (i32.const 0x7ffffff8))) (then (unreachable)))\n    (call $alloc (local.get $size)))\n  (func $alloc (param $size i32) (result i32)\n']],
+    ['wasm.alloc.bounds'],
   ),
   wat(
     'unprovided-import',
@@ -110,7 +132,8 @@ export const MUTANTS: readonly MutantSpec[] = [
       ['  (import "env" "__reflow_pack_register_template"\n    (func $host_register_template (param i32 i32 i32)))', '  (import "env" "__reflow_pack_register_template"\n    (func $host_register_template (param i32 i32 i32)))\n  (import "wbg" "__wbindgen_throw" (func $wbindgen_throw (param i32 i32)))'],
       ['    (call $emit_success (local.get $entry) (local.get $out_ptr_ptr) (local.get $out_len_ptr)))\n)', '    (call $wbindgen_throw (i32.const 0) (i32.const 0))\n    (call $emit_success (local.get $entry) (local.get $out_ptr_ptr) (local.get $out_len_ptr)))\n)'],
     ],
-    ['wasm.run.valid-payload'],
+    // The stub throws wherever run gets that far: on every valid payload, UTF-8 edge case and 1-16 MiB payload alike.
+    ['wasm.run.valid-payload', 'wasm.run.utf8-edges', 'wasm.run.large-payload'],
   ),
 ];
 

@@ -2,6 +2,7 @@
 // id's meaning; add new ids instead.
 
 export const WASM_PROPERTY_IDS = [
+  'wasm.load.instantiate',
   'abi.version.stable',
   'abi.version.expected',
   'wasm.shape.exports',

@@ -2,7 +2,7 @@
 import { WASM_PROPERTY_IDS, type WasmPropertyId } from './catalog.ts';
 import type { PackProperty } from './types.ts';
 import { versionExpected, versionStable } from './version.ts';
-import { shapeExports } from './wasm-shape.ts';
+import { loadInstantiate, shapeExports } from './wasm-shape.ts';
 import { registerDenseIds, registerMetadata, registerStatus, registerUniqueNames } from './wasm-register.ts';
 import { allocBounds, allocDisjoint, allocHuge, allocIntegrity, allocNoLeak, allocZero, freeNoop } from './wasm-alloc.ts';
 import { instanceCreate, instanceDestroy, instanceModel, instanceNoLeak, instanceUnique } from './wasm-instance.ts';
@@ -21,6 +21,7 @@ import {
 } from './wasm-run.ts';
 
 const ALL: PackProperty[] = [
+  loadInstantiate,
   versionStable,
   versionExpected,
   shapeExports,

@@ -4,7 +4,8 @@
 // real pack through the checked host, then the property's `verify` runs.
 import fc from 'fast-check';
 import { RunStatus } from '../harness/abi.ts';
-import { Violation } from '../harness/errors.ts';
+import { StepBroken, Violation } from '../harness/errors.ts';
+import { ownedBy, payloadOwner } from './attribution.ts';
 import type { Block, FindingKind } from '../harness/ledger.ts';
 import { showBytes } from '../harness/readable.ts';
 import type { CheckedWasmHost } from '../harness/wasm-host.ts';
@@ -57,8 +58,8 @@ class FreeCmd implements Cmd {
       m.blocks.splice(i, 1);
       m.heldBytes -= b.size;
       r.host.free(b);
-    } else if (this.form === 'ptr 0') r.host.freeRaw(0, b.size);
-    else r.host.freeRaw(b.ptr, 0);
+    } else if (this.form === 'ptr 0') ownedBy('wasm.free.noop', () => r.host.freeRaw(0, b.size));
+    else ownedBy('wasm.free.noop', () => r.host.freeRaw(b.ptr, 0));
     r.verify(r.host, m);
   }
   toString = () => `free(block ${this.pick}, ${this.form})`;
@@ -70,10 +71,11 @@ class CreateCmd implements Cmd {
   run(m: Model, r: Real) {
     const id = r.host.create(this.factory);
     const registered = this.factory >>> 0 < m.factories;
-    if (registered && id === 0) throw new Violation(`__reflow_pack_create_actor(${this.factory})`, '0', `a non-zero id (factory ${this.factory} is registered)`);
-    if (!registered && id !== 0) throw new Violation(`__reflow_pack_create_actor(${this.factory >>> 0})`, String(id), `0 (only factories 0..${m.factories - 1} are registered)`);
+    // What create answers is wasm.instance.create's statement, distinct live ids wasm.instance.unique's.
+    if (registered && id === 0) throw new StepBroken('wasm.instance.create', `__reflow_pack_create_actor(${this.factory})`, `returned 0; expected a non-zero id (factory ${this.factory} is registered)`);
+    if (!registered && id !== 0) throw new StepBroken('wasm.instance.create', `__reflow_pack_create_actor(${this.factory >>> 0})`, `returned ${id}; expected 0 (only factories 0..${m.factories - 1} are registered)`);
     if (id !== 0) {
-      if (m.live.includes(id)) throw new Violation(`__reflow_pack_create_actor(${this.factory})`, `${id}, the id of an instance that is still live`, `an id distinct from the live ids [${m.live.join(', ')}]`);
+      if (m.live.includes(id)) throw new StepBroken('wasm.instance.unique', `__reflow_pack_create_actor(${this.factory})`, `returned ${id}, the id of an instance that is still live; expected an id distinct from the live ids [${m.live.join(', ')}]`);
       m.live.push(id);
       m.dead = m.dead.filter((d) => d !== id);
     }
@@ -90,21 +92,25 @@ function pickId(m: Readonly<Model>, which: Which, pick: number): number | null {
   return m.live.includes(id) || m.dead.includes(id) ? null : id;
 }
 
+/** Who answers for a run on an id: a dead one is wasm.instance.destroy's, one never issued wasm.run.unknown-instance's. */
+const idOwner = (which: Which, kind: string) => (which === 'dead' ? 'wasm.instance.destroy' : which === 'never issued' ? 'wasm.run.unknown-instance' : payloadOwner(kind));
+
 class RunCmd implements Cmd {
   constructor(
     readonly which: Which,
     readonly pick: number,
     readonly payload: Uint8Array,
+    readonly kind: string,
   ) {}
   check = (m: Readonly<Model>) => pickId(m, this.which, this.pick) !== null;
   run(m: Model, r: Real) {
     const id = pickId(m, this.which, this.pick)!;
-    const t = r.host.run(id, this.payload);
+    const t = ownedBy(idOwner(this.which, this.kind), () => r.host.run(id, this.payload));
     if (!t.allocFailed) {
       if (this.which === 'live' && t.status === RunStatus.UnknownInstance)
         throw new Violation(tickCall(t), describeAnswer(t), `no "unknown instance" (-1): instance ${id} is live`);
       if (this.which !== 'live' && t.status === 0)
-        throw new Violation(tickCall(t), describeAnswer(t), `a non-zero status: instance ${id} is ${this.which === 'dead' ? 'destroyed' : 'not one the pack issued'}`);
+        throw new StepBroken(idOwner(this.which, this.kind), tickCall(t), `${describeAnswer(t)}; expected a non-zero status: instance ${id} is ${this.which === 'dead' ? 'destroyed' : 'not one the pack issued'}`);
     }
     r.verify(r.host, m);
   }
@@ -117,7 +123,7 @@ class RunEachLiveCmd implements Cmd {
   check = (m: Readonly<Model>) => m.live.length > 0;
   run(m: Model, r: Real) {
     for (const id of m.live) {
-      const t = r.host.run(id, this.payload);
+      const t = ownedBy('wasm.run.valid-payload', () => r.host.run(id, this.payload));
       if (!t.allocFailed && t.status === RunStatus.UnknownInstance)
         throw new Violation(tickCall(t), describeAnswer(t), `no "unknown instance" (-1): instance ${id} is live (live: [${m.live.join(', ')}])`);
       r.verify(r.host, m);
@@ -169,10 +175,10 @@ export function lifecycleCommands(ctx: PropertyContext): fc.Arbitrary<Cmd>[] {
 
 export function tickCommands(ctx: PropertyContext): fc.Arbitrary<Cmd>[] {
   const ports = allInports(ctx);
-  const payload = fc.oneof({ weight: 3, arbitrary: validPayload(ports) }, { weight: 1, arbitrary: invalidJsonPayload(ports) }).map((c) => c.bytes);
+  const payload = fc.oneof({ weight: 3, arbitrary: validPayload(ports) }, { weight: 1, arbitrary: invalidJsonPayload(ports) });
   return [
     ...lifecycleCommands(ctx),
-    fc.tuple(fc.constantFrom<Which>('live', 'live', 'live', 'dead', 'never issued'), fc.nat(), payload).map(([w, p, b]) => new RunCmd(w, p, b)),
+    fc.tuple(fc.constantFrom<Which>('live', 'live', 'live', 'dead', 'never issued'), fc.nat(), payload).map(([w, p, c]) => new RunCmd(w, p, c.bytes, c.kind)),
     validPayload(ports).map((c) => new RunEachLiveCmd(c.bytes)),
   ];
 }

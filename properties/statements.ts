@@ -7,6 +7,7 @@ const ABI_OF = (id: string) => (id.startsWith('abi.') ? 'wasm, vtable' : id.spli
 export const STATEMENTS: Record<string, string> = {
   'abi.version.stable': 'reflow_pack_abi_version answers the same u32 on every call',
   'abi.version.expected': 'the ABI version equals the one given (--expect-abi, or hashed from --rustc-vv)',
+  'wasm.load.instantiate': 'the module instantiates; its start function neither traps nor hangs',
   'wasm.shape.exports': 'every export and the register import exist with their exact signatures',
   'wasm.register.status': '__reflow_pack_register answers 0 after at least one registration',
   'wasm.register.metadata': 'each registration passes in-bounds UTF-8 JSON {name, inports, outports}',

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { OUT_SLOT_SENTINEL } from '../harness/abi.ts';
 import { checkErrorJson } from '../harness/message-schema.ts';
-import { Violation } from '../harness/errors.ts';
+import { StepBroken, Violation } from '../harness/errors.ts';
 import { hex32, showBytes } from '../harness/readable.ts';
 import type { Template } from '../harness/registration.ts';
 import { describeTickCall, type CheckedWasmHost, type Tick } from '../harness/wasm-host.ts';
@@ -38,10 +38,10 @@ export function demandErrorJson(t: Tick, expected = 'a non-zero status with erro
   if (problem) throw new Violation(tickCall(t), `${describeAnswer(t)}: ${problem}`, expected);
 }
 
-/** Creates an instance and insists on a non-zero id. */
+/** Creates an instance of a registered factory: a step, whose failure is wasm.instance.create's. */
 export function createLive(host: CheckedWasmHost, factoryId: number): number {
   const id = host.create(factoryId);
-  if (id === 0) throw new Violation(`__reflow_pack_create_actor(${factoryId})`, '0', `a non-zero instance id (factory ${factoryId} was registered)`);
+  if (id === 0) throw new StepBroken('wasm.instance.create', `__reflow_pack_create_actor(${factoryId})`, `returned 0, but factory ${factoryId} was registered`);
   return id;
 }
 
@@ -50,8 +50,21 @@ export function templateArb(ctx: PropertyContext): fc.Arbitrary<Template> {
   return fc.constantFrom(...ts);
 }
 
-export function needsTemplates(ctx: PropertyContext): string | null {
-  return ctx.survey.templates.length === 0 ? 'the pack registered no usable template (see wasm.register.*)' : null;
+/** Properties that need a template are blocked when registration gave none: by the id that says why. */
+export function needsTemplates(ctx: PropertyContext): StepBroken | null {
+  const s = ctx.survey;
+  if (s.templates.length > 0) return null;
+  const owner = s.metadataProblems.length > 0 && s.registerStatus !== null ? 'wasm.register.metadata' : 'wasm.register.status';
+  const why = s.registerStatus === null ? 'it trapped or hung' : s.metadataProblems.length ? `no registration carried usable metadata (${s.metadataProblems[0]})` : `it answered ${s.registerStatus} after no registration call`;
+  return new StepBroken(owner, '__reflow_pack_register() on a fresh instance', `no usable template: ${why}`);
+}
+
+/** The payload and slot blocks of a tick are a step (alloc), owned by wasm.alloc.bounds when a small block fails. */
+export function refuseAllocFailure(t: Tick): void {
+  if (!t.allocFailed) return;
+  if (t.payload.length <= 65536)
+    throw new StepBroken('wasm.alloc.bounds', `__reflow_pack_alloc(${t.allocFailed === 'payload' ? Math.max(t.payload.length, 1) : 8})`, `returned 0 for the ${t.allocFailed === 'payload' ? 'payload' : 'out-slot'} block of a tick (every size up to 64 KiB must succeed on a fresh instance)`);
+  throw new Violation(tickCall(t), describeAnswer(t), `blocks for a ${t.payload.length}-byte payload: a fresh instance must be able to allocate them`);
 }
 
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);

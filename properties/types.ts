@@ -13,6 +13,7 @@ import type { Sample } from '../harness/ledger.ts';
 import { CheckedWasmHost } from '../harness/wasm-host.ts';
 import type { WasmShape } from '../harness/wasm-shape.ts';
 import type { WasmPropertyId } from './catalog.ts';
+import { attribute } from './attribution.ts';
 
 export interface CheckOptions {
   seed: number;
@@ -41,9 +42,18 @@ export interface PackSurvey {
   surveyError: string | null;
   templates: Template[];
   metadataProblems: string[];
+  /** Calls the survey did not make because they hung in an earlier attempt (guarded call names). */
+  skipped: string[];
 }
 
-export interface PropertyContext {
+/** What runFc needs of a context: the options, and the calls the property judges (attribution). */
+export interface RunContext {
+  options: CheckOptions;
+  /** Guarded call names whose traps are this property's own (properties/attribution.ts). */
+  checks?: readonly string[];
+}
+
+export interface PropertyContext extends RunContext {
   module: WebAssembly.Module;
   survey: PackSurvey;
   options: CheckOptions;
@@ -70,10 +80,16 @@ export interface Outcome {
 
 export interface PackProperty {
   id: WasmPropertyId;
-  /** The exports it calls: without them it is skipped (wasm.shape.exports reports the gap). */
+  /** The exports it calls: without them it is blocked by wasm.shape.exports. */
   needs: WasmCallName[];
-  /** null when it applies, else the reason to skip. */
-  skipReason?(ctx: PropertyContext): string | null;
+  /**
+   * The calls whose behaviour it judges: a trap or hang in them is its own
+   * failure. A trap in any other call is a broken step, owned by another id
+   * (properties/attribution.ts), and blocks it.
+   */
+  checks: WasmCallName[];
+  /** null when it applies; else the reason to skip, or the broken step that blocks it. */
+  skipReason?(ctx: PropertyContext): string | StepBroken | null;
   check(ctx: PropertyContext): Outcome;
 }
 
@@ -136,28 +152,28 @@ function counted<P extends { run: (...a: never[]) => unknown }>(prop: P): P {
 }
 
 /** Runs a fast-check property (sync or async) with the context's seed, runs and replay path. */
-export async function runFcAsync<Ts extends [unknown, ...unknown[]]>(ctx: { options: CheckOptions }, id: string, numRuns: number, prop: fc.IAsyncProperty<Ts>, examples: Ts[] = []): Promise<Outcome> {
+export async function runFcAsync<Ts extends [unknown, ...unknown[]]>(ctx: RunContext, id: string, numRuns: number, prop: fc.IAsyncProperty<Ts>, examples: Ts[] = []): Promise<Outcome> {
   unreached = 0;
-  return outcomeOf(id, await fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
+  return outcomeOf(id, ctx.checks ?? [], await fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
 }
 
-function fcParams<Ts>(ctx: { options: CheckOptions }, id: string, numRuns: number, examples: Ts[]) {
+function fcParams<Ts>(ctx: RunContext, id: string, numRuns: number, examples: Ts[]) {
   return { seed: seedFor(ctx.options.seed, id), numRuns, path: ctx.options.path?.split('@')[0], examples };
 }
 
 /** Runs a fast-check property with the context's seed, runs and replay path. */
 export function runFc<Ts extends [unknown, ...unknown[]]>(
-  ctx: { options: CheckOptions },
+  ctx: RunContext,
   id: string,
   numRuns: number,
   prop: fc.IProperty<Ts>,
   examples: Ts[] = [],
 ): Outcome {
   unreached = 0;
-  return outcomeOf(id, fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
+  return outcomeOf(id, ctx.checks ?? [], fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
 }
 
-function outcomeOf<Ts>(id: string, details: fc.RunDetails<Ts>): Outcome {
+function outcomeOf<Ts>(id: string, checks: readonly string[], details: fc.RunDetails<Ts>): Outcome {
   if (!details.failed) {
     const reached = details.numRuns - unreached;
     if (reached > 0) return { status: 'passed', runs: details.numRuns, reached };
@@ -174,7 +190,7 @@ function outcomeOf<Ts>(id: string, details: fc.RunDetails<Ts>): Outcome {
     path = `${path}@${replay[1]}`;
     shown = printed.replace(replay[0], '').trim();
   }
-  const err = details.errorInstance;
+  const err = attribute(details.errorInstance, id, checks);
   // Runs before the failing one reached the check (or stopped before it).
   const reached = Math.max(0, details.numRuns - 1 - unreached);
   if (err instanceof StepBroken && err.owner !== id) return blockedOutcome(err, details.numRuns, { reached, counterexample: readable(shown), path });
@@ -195,11 +211,12 @@ export function commandsReplayPath(ctx: { options: CheckOptions }): string | und
 }
 
 /** A single deterministic check: passes unless `body` throws; `id` is the property's own (a step it owns that breaks is its failure). */
-export function runOnce(body: () => void, id = ''): Outcome {
+export function runOnce(body: () => void, id = '', ctx?: RunContext): Outcome {
   try {
     body();
     return { status: 'passed', runs: 1, reached: 1 };
-  } catch (e) {
+  } catch (caught) {
+    const e = attribute(caught, id, ctx?.checks ?? []);
     if (e instanceof StepBroken && e.owner !== id) return blockedOutcome(e, 1);
     return { status: isPackFailure(e) ? 'failed' : 'errored', runs: 1, reached: 1, ...(e instanceof StepBroken ? { step: e.step } : {}), message: messageOf(e) };
   }

@@ -7,6 +7,7 @@ import { runFc, runOnce, type PackProperty } from './types.ts';
 export const versionStable: PackProperty = {
   id: 'abi.version.stable',
   needs: ['abiVersion'],
+  checks: ['abiVersion'],
   check(ctx) {
     const first = ctx.survey.abiVersion;
     // Calls interleaved with registration and instance creation must all agree.
@@ -36,12 +37,13 @@ export const versionStable: PackProperty = {
 export const versionExpected: PackProperty = {
   id: 'abi.version.expected',
   needs: ['abiVersion'],
+  checks: [],
   skipReason: (ctx) => (ctx.options.expectAbi === null ? 'no expected ABI version given (use --expect-abi N or --rustc-vv FILE)' : null),
   check(ctx) {
     return runOnce(() => {
       const want = ctx.options.expectAbi!;
       const got = ctx.fresh({ register: false }).abiVersion();
       if (got !== want) throw new Violation('reflow_pack_abi_version()', `${got} (${hex32(got)})`, `${want} (${hex32(want)}), as given; a mismatch means the pack was built by another rustc: rebuild it`);
-    });
+    }, 'abi.version.expected', ctx);
   },
 };

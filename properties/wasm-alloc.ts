@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { ALLOC_ALIGN, MIB, WASM_PAGE } from '../harness/abi.ts';
 import { Violation } from '../harness/errors.ts';
 import { allocCommands, checkBlocks, commandsArb, modelRun, tickCommands } from './model-commands.ts';
+import { ownedBy } from './attribution.ts';
 import { runFc, type PackProperty } from './types.ts';
 import { measureGrowth } from './measure.ts';
 
@@ -13,6 +14,7 @@ const sizeArb = fc.oneof(fc.constantFrom(...EDGE_SIZES), fc.integer({ min: 1, ma
 export const allocZero: PackProperty = {
   id: 'wasm.alloc.zero',
   needs: ['alloc'],
+  checks: [],
   check: (ctx) =>
     runFc(
       ctx,
@@ -21,7 +23,7 @@ export const allocZero: PackProperty = {
       fc.property(fc.array(fc.integer({ min: 1, max: 4096 }), { maxLength: 4 }), (before) => {
         const host = ctx.fresh();
         for (const n of before) host.allocRaw(n);
-        const p = host.allocRaw(0);
+        const p = ownedBy('wasm.alloc.zero', () => host.allocRaw(0));
         if (p !== 0) throw new Violation(`__reflow_pack_alloc(0) (after allocs of ${JSON.stringify(before)})`, String(p), '0');
       }),
     ),
@@ -30,6 +32,7 @@ export const allocZero: PackProperty = {
 export const allocBounds: PackProperty = {
   id: 'wasm.alloc.bounds',
   needs: ['alloc'],
+  checks: ['alloc'],
   check: (ctx) =>
     runFc(
       ctx,
@@ -55,13 +58,16 @@ export const allocBounds: PackProperty = {
 export const allocDisjoint: PackProperty = {
   id: 'wasm.alloc.disjoint',
   needs: ['alloc', 'free'],
+  checks: [],
   check: (ctx) =>
     runFc(ctx, 'wasm.alloc.disjoint', ctx.options.runs, fc.property(commandsArb(ctx, allocCommands(), 40), (cmds) => modelRun(ctx, cmds, checkBlocks('overlap')))),
 };
 
 export const allocIntegrity: PackProperty = {
   id: 'wasm.alloc.integrity',
-  needs: ['alloc', 'free', 'create', 'run'],
+  // Its commands create, run and destroy instances too.
+  needs: ['alloc', 'free', 'create', 'destroy', 'run'],
+  checks: [],
   check: (ctx) =>
     runFc(
       ctx,
@@ -75,6 +81,7 @@ const TWO_31 = 2 ** 31;
 export const allocHuge: PackProperty = {
   id: 'wasm.alloc.huge',
   needs: ['alloc'],
+  checks: ['alloc'],
   check(ctx) {
     const maxPages = ctx.survey.shape.memory?.maxPages ?? null;
     const maxBytes = maxPages === null ? null : maxPages * WASM_PAGE;
@@ -103,6 +110,7 @@ export const allocHuge: PackProperty = {
 export const freeNoop: PackProperty = {
   id: 'wasm.free.noop',
   needs: ['alloc', 'free'],
+  checks: ['free'],
   check: (ctx) =>
     runFc(
       ctx,
@@ -133,8 +141,9 @@ const CYCLE_SIZES = [1, 7, 8, 24, 100, 1000, 4096, 65536, 3, 513];
 export const allocNoLeak: PackProperty = {
   id: 'wasm.alloc.no-leak',
   needs: ['alloc', 'free'],
+  checks: [],
   check: (ctx) =>
-    measureGrowth(ctx, `a cycle allocates sizes ${JSON.stringify(CYCLE_SIZES)} and frees every block with its size`, (host) => {
+    measureGrowth(ctx, 'wasm.alloc.no-leak', `a cycle allocates sizes ${JSON.stringify(CYCLE_SIZES)} and frees every block with its size`, (host) => {
       const ptrs: number[] = [];
       let end = 0;
       return () => {

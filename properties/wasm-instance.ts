@@ -3,12 +3,14 @@ import fc from 'fast-check';
 import { Violation } from '../harness/errors.ts';
 import { allocCommands, commandsArb, lifecycleCommands, modelRun, noCheck, tickCommands } from './model-commands.ts';
 import { measureGrowth } from './measure.ts';
+import { ownedBy } from './attribution.ts';
 import { createLive, demandErrorJson, needsTemplates, templateArb, unregisteredFactoryArb, utf8 } from './support.ts';
 import { runFc, type PackProperty } from './types.ts';
 
 export const instanceCreate: PackProperty = {
   id: 'wasm.instance.create',
   needs: ['create'],
+  checks: ['create'],
   skipReason: needsTemplates,
   check(ctx) {
     const n = ctx.survey.templates.length;
@@ -30,6 +32,7 @@ export const instanceCreate: PackProperty = {
 export const instanceUnique: PackProperty = {
   id: 'wasm.instance.unique',
   needs: ['create', 'destroy'],
+  checks: [],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(ctx, 'wasm.instance.unique', ctx.options.runs, fc.property(commandsArb(ctx, lifecycleCommands(ctx), 60), (cmds) => modelRun(ctx, cmds, noCheck))),
@@ -38,6 +41,7 @@ export const instanceUnique: PackProperty = {
 export const instanceDestroy: PackProperty = {
   id: 'wasm.instance.destroy',
   needs: ['create', 'destroy', 'run'],
+  checks: ['destroy', 'run'],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(
@@ -47,7 +51,7 @@ export const instanceDestroy: PackProperty = {
       fc.property(templateArb(ctx), fc.boolean(), fc.nat({ max: 0xffffffff }), (t, runFirst, stray) => {
         const host = ctx.fresh();
         const id = createLive(host, t.factoryId);
-        if (runFirst) host.run(id, utf8('{"input":{}}'));
+        if (runFirst) ownedBy('wasm.run.valid-payload', () => host.run(id, utf8('{"input":{}}')));
         host.destroy(id);
         demandErrorJson(host.run(id, utf8('{"input":{}}')), `a non-zero status with error JSON: instance ${id} was destroyed`);
         host.destroy(id); // again: must not trap
@@ -59,6 +63,7 @@ export const instanceDestroy: PackProperty = {
 export const instanceModel: PackProperty = {
   id: 'wasm.instance.model',
   needs: ['alloc', 'free', 'create', 'destroy', 'run'],
+  checks: [],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(
@@ -74,9 +79,10 @@ const NO_LEAK_PAYLOAD = utf8('{"input":{}}');
 export const instanceNoLeak: PackProperty = {
   id: 'wasm.instance.no-leak',
   needs: ['alloc', 'free', 'create', 'destroy', 'run'],
+  checks: [],
   skipReason: needsTemplates,
   check: (ctx) =>
-    measureGrowth(ctx, `a cycle creates an instance (factories in turn), runs it once on ${JSON.stringify('{"input":{}}')}, frees the result and destroys it`, (host) => {
+    measureGrowth(ctx, 'wasm.instance.no-leak', `a cycle creates an instance (factories in turn), runs it once on ${JSON.stringify('{"input":{}}')}, frees the result and destroys it`, (host) => {
       const n = ctx.survey.templates.length;
       let k = 0;
       return () => {

@@ -3,6 +3,13 @@ import { Violation } from '../harness/errors.ts';
 import { decodeRegistration } from '../harness/registration.ts';
 import type { Registration } from '../harness/ledger.ts';
 import { runOnce, type PackProperty, type PropertyContext } from './types.ts';
+import { WASM_EXPORTS } from '../harness/abi.ts';
+import { StepBroken } from '../harness/errors.ts';
+
+/** When register hung in the survey, the properties that read what it registers are blocked by wasm.register.status. */
+function registerHung(ctx: PropertyContext): StepBroken | null {
+  return ctx.survey.skipped.includes(WASM_EXPORTS.register) ? new StepBroken('wasm.register.status', '__reflow_pack_register()', 'did not return (see harness.timeout)') : null;
+}
 
 function registerFresh(ctx: PropertyContext): { status: number; regs: Registration[] } {
   const host = ctx.fresh({ register: false });
@@ -15,17 +22,20 @@ const listRegs = (regs: Registration[]) => regs.map((r) => `#${r.index} factory_
 export const registerStatus: PackProperty = {
   id: 'wasm.register.status',
   needs: ['register'],
+  checks: ['register'],
   check: (ctx) =>
     runOnce(() => {
       const { status, regs } = registerFresh(ctx);
       if (status !== 0 || regs.length === 0)
         throw new Violation('__reflow_pack_register() on a fresh instance', `status ${status} after ${regs.length} registration call(s)`, 'status 0 and at least one call to env.__reflow_pack_register_template');
-    }),
+    }, 'wasm.register.status', ctx),
 };
 
 export const registerMetadata: PackProperty = {
   id: 'wasm.register.metadata',
   needs: ['register'],
+  checks: [],
+  skipReason: registerHung,
   check: (ctx) =>
     runOnce(() => {
       const { regs } = registerFresh(ctx);
@@ -35,12 +45,14 @@ export const registerMetadata: PackProperty = {
       });
       if (problems.length)
         throw new Violation('__reflow_pack_register() → env.__reflow_pack_register_template(metadata_ptr, metadata_len, factory_id)', problems.join('; '), 'in-bounds UTF-8 JSON {"name": non-empty string, "inports": [string], "outports": [string]} for every registration');
-    }),
+    }, 'wasm.register.metadata', ctx),
 };
 
 export const registerUniqueNames: PackProperty = {
   id: 'wasm.register.unique-names',
   needs: ['register'],
+  checks: [],
+  skipReason: registerHung,
   check: (ctx) =>
     runOnce(() => {
       const { regs } = registerFresh(ctx);
@@ -53,16 +65,18 @@ export const registerUniqueNames: PackProperty = {
           throw new Violation('__reflow_pack_register()', `template name ${JSON.stringify(d.template.name)} registered twice (registrations #${before} and #${r.index})`, 'every template name registered once');
         seen.set(d.template.name, r.index);
       }
-    }),
+    }, 'wasm.register.unique-names', ctx),
 };
 
 export const registerDenseIds: PackProperty = {
   id: 'wasm.register.dense-ids',
   needs: ['register'],
+  checks: [],
+  skipReason: registerHung,
   check: (ctx) =>
     runOnce(() => {
       const { regs } = registerFresh(ctx);
       const bad = regs.find((r, i) => r.factoryId !== i);
       if (bad) throw new Violation('__reflow_pack_register()', `factory ids in call order: ${listRegs(regs)}`, `factory ids 0, 1, …, ${regs.length - 1} in call order (registration #${bad.index} passed ${bad.factoryId})`);
-    }),
+    }, 'wasm.register.dense-ids', ctx),
 };

@@ -7,7 +7,9 @@ import type { Template } from '../harness/registration.ts';
 import type { CheckedWasmHost, Tick } from '../harness/wasm-host.ts';
 import { badShapePayload, invalidJsonPayload, invalidUtf8Payload, largePayload, validPayload, type PayloadCase } from './arbitraries/payload.ts';
 import { utf8EdgeString } from './arbitraries/utf8.ts';
-import { createLive, demandErrorJson, describeAnswer, needsTemplates, slotUnwritten, templateArb, tickCall, utf8 } from './support.ts';
+import { createLive, demandErrorJson, describeAnswer, needsTemplates, refuseAllocFailure, slotUnwritten, templateArb, tickCall, utf8 } from './support.ts';
+import { ownedBy, payloadOwner } from './attribution.ts';
+import { notReached } from './types.ts';
 import { runFc, type PackProperty, type PropertyContext } from './types.ts';
 
 const RUN_NEEDS: PackProperty['needs'] = ['alloc', 'free', 'create', 'run'];
@@ -22,15 +24,17 @@ function anyPayload(ports: string[]): fc.Arbitrary<PayloadCase> {
   return fc.oneof({ weight: 3, arbitrary: validPayload(ports) }, invalidJsonPayload(ports), badShapePayload(ports), invalidUtf8Payload(ports));
 }
 
-function tickOn(ctx: PropertyContext, factoryId: number, payload: Uint8Array): { host: CheckedWasmHost; tick: Tick } {
+/** One tick on a fresh instance; a trap in it belongs to the id that owns the payload's kind (unless the property checks run itself). */
+function tickOn(ctx: PropertyContext, factoryId: number, payload: PayloadCase): { host: CheckedWasmHost; tick: Tick } {
   const host = ctx.fresh();
   const id = createLive(host, factoryId);
-  return { host, tick: host.run(id, payload) };
+  return { host, tick: runOwned(ctx, host, id, payload) };
 }
 
-function refuseAllocFailure(t: Tick): void {
-  if (t.allocFailed) throw new Violation(tickCall(t), describeAnswer(t), `blocks for a ${t.payload.length}-byte payload: a fresh instance must be able to allocate them`);
+function runOwned(ctx: PropertyContext, host: CheckedWasmHost, id: number, payload: PayloadCase): Tick {
+  return ctx.checks?.includes('__reflow_pack_actor_run') ? host.run(id, payload.bytes) : ownedBy(payloadOwner(payload.kind), () => host.run(id, payload.bytes));
 }
+
 
 /** Status 0: outputs are valid Messages; otherwise error JSON. A missing result fails. */
 function demandWellFormed(t: Tick): void {
@@ -50,6 +54,7 @@ function demandWellFormed(t: Tick): void {
 export const runOutSlots: PackProperty = {
   id: 'wasm.run.out-slots',
   needs: RUN_NEEDS,
+  checks: [],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(
@@ -59,7 +64,7 @@ export const runOutSlots: PackProperty = {
       fc.property(casesFor(ctx, anyPayload), fc.constantFrom('live', 'unknown'), ({ factoryId, payload }, which) => {
         const host = ctx.fresh();
         const id = createLive(host, factoryId);
-        const t = host.run(which === 'live' ? id : id + 1000, payload.bytes);
+        const t = which === 'live' ? runOwned(ctx, host, id, payload) : ownedBy('wasm.run.unknown-instance', () => host.run(id + 1000, payload.bytes));
         refuseAllocFailure(t);
         if (slotUnwritten(t.outPtr) || slotUnwritten(t.outLen))
           throw new Violation(tickCall(t), describeAnswer(t), 'both out slots written (the harness pre-fills them with 0xFFFFFFFF, which no correct pack writes)');
@@ -71,6 +76,7 @@ export const runOutSlots: PackProperty = {
 export const runOutputJson: PackProperty = {
   id: 'wasm.run.output-json',
   needs: RUN_NEEDS,
+  checks: [],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(
@@ -78,7 +84,7 @@ export const runOutputJson: PackProperty = {
       'wasm.run.output-json',
       ctx.options.runs,
       fc.property(casesFor(ctx, anyPayload), ({ factoryId, payload }) => {
-        const { tick } = tickOn(ctx, factoryId, payload.bytes);
+        const { tick } = tickOn(ctx, factoryId, payload);
         refuseAllocFailure(tick);
         demandWellFormed(tick);
       }),
@@ -88,6 +94,7 @@ export const runOutputJson: PackProperty = {
 export const runOutputOwned: PackProperty = {
   id: 'wasm.run.output-owned',
   needs: RUN_NEEDS,
+  checks: [],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(
@@ -99,7 +106,7 @@ export const runOutputOwned: PackProperty = {
         const id = createLive(host, factoryId);
         for (const n of extra) host.alloc(n, 'host-held');
         // run() frees the result with (out_ptr, max(out_len, 1)); a trap there fails this property.
-        const t = host.run(id, payload.bytes);
+        const t = runOwned(ctx, host, id, payload);
         refuseAllocFailure(t);
         if (t.resultOverlaps) {
           const o = t.resultOverlaps;
@@ -112,6 +119,7 @@ export const runOutputOwned: PackProperty = {
 export const runUnknownInstance: PackProperty = {
   id: 'wasm.run.unknown-instance',
   needs: RUN_NEEDS,
+  checks: ['run'],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(
@@ -121,7 +129,7 @@ export const runUnknownInstance: PackProperty = {
       fc.property(fc.nat({ max: 3 }), fc.oneof(fc.constant(0), fc.nat({ max: 0xffffffff })), (live, stray) => {
         const host = ctx.fresh();
         const ids = Array.from({ length: live }, (_, i) => createLive(host, i % ctx.survey.templates.length));
-        if (ids.includes(stray)) return; // only ids the pack did not issue are in question
+        if (ids.includes(stray)) return notReached('the stray id drawn was a live instance'); // only ids the pack did not issue are in question
         demandErrorJson(host.run(stray, utf8('{"input":{}}')), `a non-zero status with error JSON: ${stray} is not a live instance (live: [${ids.join(', ')}])`);
       }),
       [[0, 0]],
@@ -137,6 +145,7 @@ function rejects(id: PackProperty['id'], arb: (ports: string[]) => fc.Arbitrary<
   return {
     id,
     needs: RUN_NEEDS,
+    checks: ['run'],
     skipReason: needsTemplates,
     check: (ctx) =>
       runFc(
@@ -173,6 +182,7 @@ function accepts(t: Tick, payload: PayloadCase, tolerate?: (t: Tick) => boolean)
 export const runValidPayload: PackProperty = {
   id: 'wasm.run.valid-payload',
   needs: RUN_NEEDS,
+  checks: ['run'],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(
@@ -193,6 +203,7 @@ const LONE_SURROGATE_ESCAPE = /(?<!\\)(?:\\\\)*\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
 export const runUtf8Edges: PackProperty = {
   id: 'wasm.run.utf8-edges',
   needs: RUN_NEEDS,
+  checks: ['run'],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(
@@ -213,6 +224,7 @@ export const runUtf8Edges: PackProperty = {
 export const runLargePayload: PackProperty = {
   id: 'wasm.run.large-payload',
   needs: RUN_NEEDS,
+  checks: ['run'],
   skipReason: needsTemplates,
   check: (ctx) =>
     runFc(
@@ -220,7 +232,7 @@ export const runLargePayload: PackProperty = {
       'wasm.run.large-payload',
       largeRuns(ctx.options.runs),
       fc.property(casesFor(ctx, largePayload), ({ factoryId, payload }) => {
-        const { tick } = tickOn(ctx, factoryId, payload.bytes);
+        const { tick } = tickOn(ctx, factoryId, payload);
         // Memory may honestly run out here: no block, or no result, passes.
         if (tick.allocFailed || tick.outPtr === 0) return;
         if (tick.status === 0 || tick.status === RunStatus.ActorError) demandWellFormed(tick);
@@ -239,6 +251,7 @@ type CodeCase = { expect: -1 | -2 | -3; what: string; factoryId: number; payload
 export const runStatusCodes: PackProperty = {
   id: 'wasm.run.status-codes',
   needs: RUN_NEEDS,
+  checks: [],
   skipReason: needsTemplates,
   check(ctx) {
     const arb: fc.Arbitrary<CodeCase> = fc.oneof(
@@ -254,7 +267,7 @@ export const runStatusCodes: PackProperty = {
       fc.property(arb, (c) => {
         const host = ctx.fresh();
         const id = createLive(host, c.factoryId);
-        const t = c.payload ? host.run(id, c.payload.bytes) : host.run(id + 1000, utf8('{"input":{}}'));
+        const t = c.payload ? runOwned(ctx, host, id, c.payload) : ownedBy('wasm.run.unknown-instance', () => host.run(id + 1000, utf8('{"input":{}}')));
         refuseAllocFailure(t);
         if (t.status !== c.expect) throw new Violation(tickCall(t), describeAnswer(t), `status ${c.expect} (${c.what}), the SDK's code`);
       }),
