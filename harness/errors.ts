@@ -61,8 +61,10 @@ export class StepBroken extends Error {
     readonly step: string,
     /** What happened, as a pack author reads it. */
     readonly detail: string,
+    /** What the owner's statement expected, when the step's answer is known (then it reads like a Violation). */
+    readonly expected?: string,
   ) {
-    super(`${step}: ${detail}`);
+    super(expected ? `${step}\n    returned: ${detail}\n    expected: ${expected}` : `${step}: ${detail}`);
     this.name = 'StepBroken';
   }
 }

@@ -57,6 +57,27 @@ export class ResultCollector {
   }
 
   /**
+   * `id` relies on `on` (PackProperty.reliesOn): when both failed, `id`'s
+   * failure is a consequence, and it is blocked by the first of `on` that failed.
+   */
+  relyOn(id: string, on: readonly string[]): void {
+    const mine = this.all.find((x) => x.result.id === id && x.result.status === 'failed');
+    const root = on.map((o) => this.all.find((x) => x.result.id === o && x.result.status === 'failed')).find(Boolean);
+    if (!mine || !root) return;
+    const r = mine.result;
+    mine.result = {
+      id: r.id,
+      status: 'skipped',
+      runs: r.runs,
+      reached: 0,
+      durationMs: r.durationMs,
+      seed: r.seed,
+      blockedBy: root.result.id,
+      message: `not evaluated on its own: it relies on ${root.result.id}, which failed (what it saw: ${(r.message ?? '').split('\n')[0]})`,
+    };
+  }
+
+  /**
    * The results in order, attribution settled. A result blocked by an id
    * whose own runs did not fail (the step broke only in this property's runs)
    * turns that id's result into the failure it observed: the step's defect
@@ -64,6 +85,16 @@ export class ResultCollector {
    * blocked property.
    */
   ordered(ids: readonly string[]): PropertyResult[] {
+    // A blocker that is itself blocked hands its blocker on: blockedBy names a failure.
+    for (const x of this.all) {
+      const seen = new Set<string>();
+      for (let b = x.result.blockedBy; b && !seen.has(b); ) {
+        seen.add(b);
+        const next = this.all.find((y) => y.result.id === b)?.result;
+        if (next?.status === 'skipped' && next.blockedBy) x.result.blockedBy = b = next.blockedBy;
+        else break;
+      }
+    }
     for (const x of this.all) {
       const r = x.result;
       if (!r.blockedBy) continue;
@@ -92,7 +123,7 @@ export class ResultCollector {
       out.push(...this.all.filter((x) => x.result.id === id).map((x) => x.result));
       out.push(...harness.filter((x) => x.during === id).map((x) => x.result));
     }
-    out.push(...harness.filter((x) => x.during !== SURVEY && !order.includes(x.during ?? '')).map((x) => x.result));
+    out.push(...harness.filter((x) => x.during !== SURVEY && !order.includes(x.during ?? '') && !order.includes(x.result.id)).map((x) => x.result));
     return out;
   }
 }

@@ -204,6 +204,10 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     await lane(0);
   }
   await Promise.all(pool.map((w) => (w.dead ? undefined : w.stop())));
+  for (const id of ids) {
+    const on = WASM_BATTERY.get(id)!.reliesOn;
+    if (on) results.relyOn(id, on);
+  }
 
   const pack = { path: file.path, sha256: file.sha256, abi: 'wasm' as const, abiVersion: survey?.abiVersion ?? null, templates: survey?.templates ?? [], imports: survey?.imports ?? [] };
   const report = packReport(pack, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered(WASM_PROPERTY_IDS.filter((id) => ids.includes(id) || ranExtra.includes(id))), t0);

@@ -218,7 +218,12 @@ export class CheckedWasmHost {
     }
     const overlap = this.ledger.overlapping(p, n);
     if (overlap) {
-      this.ledger.note('overlap', `__reflow_pack_alloc(${n})`, `returned [${p}, ${p + n}), which overlaps the host-held ${overlap.label} block [${overlap.ptr}, ${overlap.ptr + overlap.size}) from allocation #${overlap.seq}`);
+      const detail = `returned [${p}, ${p + n}), which overlaps the host-held ${overlap.label} block [${overlap.ptr}, ${overlap.ptr + overlap.size}) from allocation #${overlap.seq}`;
+      this.ledger.note('overlap', `__reflow_pack_alloc(${n})`, detail);
+      // Two blocks in one place: nothing the pack does with them means anything. wasm.alloc.disjoint states it.
+      const e = new HarnessRefusal(`__reflow_pack_alloc(${n})\n    returned: ${detail}\n    expected: a block overlapping no host-held block`, '__reflow_pack_alloc');
+      e.owner = 'wasm.alloc.disjoint';
+      throw e;
     }
     return this.ledger.addBlock(p, n, label, expected);
   }

@@ -31,12 +31,18 @@ export function payloadOwner(kind: string): string {
   return 'wasm.run.valid-payload';
 }
 
-/** Runs `f`; a trap or refusal in it is `owner`'s (unless a more specific owner was already named). */
-export function ownedBy<T>(owner: string, f: () => T): T {
+const RUN = '__reflow_pack_actor_run';
+
+/**
+ * Runs `f`; a trap in its call `call` (a run, by default) is `owner`'s,
+ * unless a more specific owner was already named. Traps in other calls `f`
+ * makes (the payload's alloc, say) keep their own owners.
+ */
+export function ownedBy<T>(owner: string, f: () => T, call: string = RUN): T {
   try {
     return f();
   } catch (e) {
-    if ((e instanceof PackTrap || e instanceof HarnessRefusal) && !e.owner) e.owner = owner;
+    if ((e instanceof PackTrap || e instanceof HarnessRefusal) && !e.owner && e.callName === call) e.owner = owner;
     throw e;
   }
 }

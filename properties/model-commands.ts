@@ -18,7 +18,8 @@ export interface Model {
   heldBytes: number;
   live: number[];
   dead: number[];
-  factories: number;
+  /** The factory ids the pack registered (by its registration calls, whether or not their metadata decodes). */
+  factories: number[];
 }
 
 export interface Real {
@@ -58,8 +59,8 @@ class FreeCmd implements Cmd {
       m.blocks.splice(i, 1);
       m.heldBytes -= b.size;
       r.host.free(b);
-    } else if (this.form === 'ptr 0') ownedBy('wasm.free.noop', () => r.host.freeRaw(0, b.size));
-    else ownedBy('wasm.free.noop', () => r.host.freeRaw(b.ptr, 0));
+    } else if (this.form === 'ptr 0') ownedBy('wasm.free.noop', () => r.host.freeRaw(0, b.size), '__reflow_pack_free');
+    else ownedBy('wasm.free.noop', () => r.host.freeRaw(b.ptr, 0), '__reflow_pack_free');
     r.verify(r.host, m);
   }
   toString = () => `free(block ${this.pick}, ${this.form})`;
@@ -70,12 +71,12 @@ class CreateCmd implements Cmd {
   check = () => true;
   run(m: Model, r: Real) {
     const id = r.host.create(this.factory);
-    const registered = this.factory >>> 0 < m.factories;
+    const registered = m.factories.includes(this.factory >>> 0);
     // What create answers is wasm.instance.create's statement, distinct live ids wasm.instance.unique's.
-    if (registered && id === 0) throw new StepBroken('wasm.instance.create', `__reflow_pack_create_actor(${this.factory})`, `returned 0; expected a non-zero id (factory ${this.factory} is registered)`);
-    if (!registered && id !== 0) throw new StepBroken('wasm.instance.create', `__reflow_pack_create_actor(${this.factory >>> 0})`, `returned ${id}; expected 0 (only factories 0..${m.factories - 1} are registered)`);
+    if (registered && id === 0) throw new StepBroken('wasm.instance.create', `__reflow_pack_create_actor(${this.factory})`, '0', `a non-zero id (factory ${this.factory} is registered)`);
+    if (!registered && id !== 0) throw new StepBroken('wasm.instance.create', `__reflow_pack_create_actor(${this.factory >>> 0})`, String(id), `0 (the registered factory ids are [${m.factories.join(', ')}])`);
     if (id !== 0) {
-      if (m.live.includes(id)) throw new StepBroken('wasm.instance.unique', `__reflow_pack_create_actor(${this.factory})`, `returned ${id}, the id of an instance that is still live; expected an id distinct from the live ids [${m.live.join(', ')}]`);
+      if (m.live.includes(id)) throw new StepBroken('wasm.instance.unique', `__reflow_pack_create_actor(${this.factory})`, `${id}, the id of an instance that is still live`, `an id distinct from the live ids [${m.live.join(', ')}]`);
       m.live.push(id);
       m.dead = m.dead.filter((d) => d !== id);
     }
@@ -108,9 +109,9 @@ class RunCmd implements Cmd {
     const t = ownedBy(idOwner(this.which, this.kind), () => r.host.run(id, this.payload));
     if (!t.allocFailed) {
       if (this.which === 'live' && t.status === RunStatus.UnknownInstance)
-        throw new Violation(tickCall(t), describeAnswer(t), `no "unknown instance" (-1): instance ${id} is live`);
+        throw new StepBroken('wasm.instance.model', tickCall(t), describeAnswer(t), `no "unknown instance" (-1): instance ${id} is live`);
       if (this.which !== 'live' && t.status === 0)
-        throw new StepBroken(idOwner(this.which, this.kind), tickCall(t), `${describeAnswer(t)}; expected a non-zero status: instance ${id} is ${this.which === 'dead' ? 'destroyed' : 'not one the pack issued'}`);
+        throw new StepBroken(idOwner(this.which, this.kind), tickCall(t), describeAnswer(t), `a non-zero status: instance ${id} is ${this.which === 'dead' ? 'destroyed' : 'not one the pack issued'}`);
     }
     r.verify(r.host, m);
   }
@@ -125,7 +126,7 @@ class RunEachLiveCmd implements Cmd {
     for (const id of m.live) {
       const t = ownedBy('wasm.run.valid-payload', () => r.host.run(id, this.payload));
       if (!t.allocFailed && t.status === RunStatus.UnknownInstance)
-        throw new Violation(tickCall(t), describeAnswer(t), `no "unknown instance" (-1): instance ${id} is live (live: [${m.live.join(', ')}])`);
+        throw new StepBroken('wasm.instance.model', tickCall(t), describeAnswer(t), `no "unknown instance" (-1): instance ${id} is live (live: [${m.live.join(', ')}])`);
       r.verify(r.host, m);
     }
   }
@@ -191,7 +192,7 @@ export function commandsArb(ctx: PropertyContext, arbs: fc.Arbitrary<Cmd>[], max
 /** Runs commands on a fresh, registered instance. */
 export function modelRun(ctx: PropertyContext, cmds: Iterable<Cmd>, verify: Real['verify']): void {
   const host = ctx.fresh();
-  const model: Model = { blocks: [], heldBytes: 0, live: [], dead: [], factories: ctx.survey.templates.length };
+  const model: Model = { blocks: [], heldBytes: 0, live: [], dead: [], factories: host.ledger.registrations.map((r) => r.factoryId) };
   fc.modelRun(() => ({ model, real: { host, verify } }), cmds);
 }
 

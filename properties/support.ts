@@ -32,10 +32,22 @@ export function errorJsonProblem(t: Tick): string | null {
   return checkErrorJson(t.result);
 }
 
+/**
+ * A result of the wrong form. Its place (both slots written, inside memory)
+ * is wasm.run.out-slots' statement, its form (error JSON, valid output
+ * Messages) wasm.run.output-json's: the properties that judge a status leave
+ * the form to them, so one ill-formed answer is one failure.
+ */
+export function formBroken(t: Tick, problem: string, expected: string): StepBroken {
+  const misplaced = slotUnwritten(t.outPtr) || slotUnwritten(t.outLen) || (t.outPtr !== 0 && !t.resultInBounds);
+  return new StepBroken(misplaced ? 'wasm.run.out-slots' : 'wasm.run.output-json', tickCall(t), `${describeAnswer(t)}: ${problem}`, expected);
+}
+
+/** A non-zero status (this property's statement) with error JSON (output-json's, see formBroken). */
 export function demandErrorJson(t: Tick, expected = 'a non-zero status with error JSON {"error": "…"}'): void {
   if (t.status === 0) throw new Violation(tickCall(t), describeAnswer(t), expected);
   const problem = errorJsonProblem(t);
-  if (problem) throw new Violation(tickCall(t), `${describeAnswer(t)}: ${problem}`, expected);
+  if (problem) throw formBroken(t, problem, expected);
 }
 
 /** Creates an instance of a registered factory: a step, whose failure is wasm.instance.create's. */

@@ -88,6 +88,12 @@ export interface PackProperty {
    * (properties/attribution.ts), and blocks it.
    */
   checks: WasmCallName[];
+  /**
+   * Ids whose failure makes this property's own failure meaningless (a
+   * growth measurement over cycles that free through a broken free): when
+   * both fail, this one is blocked by the other.
+   */
+  reliesOn?: WasmPropertyId[];
   /** null when it applies; else the reason to skip, or the broken step that blocks it. */
   skipReason?(ctx: PropertyContext): string | StepBroken | null;
   check(ctx: PropertyContext): Outcome;
@@ -141,12 +147,32 @@ export function setRunCounter(f: () => void): void {
   onRun = f;
 }
 
-/** The property, counting its runs: a wrapper, so fast-check's own methods stay as they are. */
-function counted<P extends { run: (...a: never[]) => unknown }>(prop: P): P {
+/**
+ * The property, counting its runs: a wrapper, so fast-check's own methods
+ * stay as they are. Once a run stops at a broken step another id owns, the
+ * property is blocked whatever smaller input shrinking finds (and shrinking
+ * big payloads through a broken step took minutes): later calls pass at once,
+ * so fast-check keeps the first counterexample and its replay path.
+ */
+function counted<P extends { run: (...a: never[]) => unknown }>(prop: P, id: string, checks: readonly string[]): P {
   const c = Object.create(prop) as P;
+  let blocked = false;
+  const blocks = (out: unknown) => {
+    if (!out || typeof out !== 'object' || !('error' in out)) return false;
+    const e = attribute((out as { error: unknown }).error, id, checks);
+    return e instanceof StepBroken && e.owner !== id;
+  };
   c.run = ((...a: never[]) => {
+    if (blocked) return null;
     onRun();
-    return prop.run(...a);
+    const r = prop.run(...a);
+    if (r instanceof Promise)
+      return r.then((out: unknown) => {
+        if (blocks(out)) blocked = true;
+        return out;
+      });
+    if (blocks(r)) blocked = true;
+    return r;
   }) as P['run'];
   return c;
 }
@@ -154,7 +180,7 @@ function counted<P extends { run: (...a: never[]) => unknown }>(prop: P): P {
 /** Runs a fast-check property (sync or async) with the context's seed, runs and replay path. */
 export async function runFcAsync<Ts extends [unknown, ...unknown[]]>(ctx: RunContext, id: string, numRuns: number, prop: fc.IAsyncProperty<Ts>, examples: Ts[] = []): Promise<Outcome> {
   unreached = 0;
-  return outcomeOf(id, ctx.checks ?? [], await fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
+  return outcomeOf(id, ctx.checks ?? [], await fc.check(counted(prop, id, ctx.checks ?? []), fcParams(ctx, id, numRuns, examples)));
 }
 
 function fcParams<Ts>(ctx: RunContext, id: string, numRuns: number, examples: Ts[]) {
@@ -170,7 +196,7 @@ export function runFc<Ts extends [unknown, ...unknown[]]>(
   examples: Ts[] = [],
 ): Outcome {
   unreached = 0;
-  return outcomeOf(id, ctx.checks ?? [], fc.check(counted(prop), fcParams(ctx, id, numRuns, examples)));
+  return outcomeOf(id, ctx.checks ?? [], fc.check(counted(prop, id, ctx.checks ?? []), fcParams(ctx, id, numRuns, examples)));
 }
 
 function outcomeOf<Ts>(id: string, checks: readonly string[], details: fc.RunDetails<Ts>): Outcome {

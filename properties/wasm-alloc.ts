@@ -1,7 +1,7 @@
 // wasm.alloc.* and wasm.free.noop: the pack's allocator as the host sees it.
 import fc from 'fast-check';
 import { ALLOC_ALIGN, MIB, WASM_PAGE } from '../harness/abi.ts';
-import { Violation } from '../harness/errors.ts';
+import { StepBroken, Violation } from '../harness/errors.ts';
 import { allocCommands, checkBlocks, commandsArb, modelRun, tickCommands } from './model-commands.ts';
 import { ownedBy } from './attribution.ts';
 import { runFc, type PackProperty } from './types.ts';
@@ -23,7 +23,7 @@ export const allocZero: PackProperty = {
       fc.property(fc.array(fc.integer({ min: 1, max: 4096 }), { maxLength: 4 }), (before) => {
         const host = ctx.fresh();
         for (const n of before) host.allocRaw(n);
-        const p = ownedBy('wasm.alloc.zero', () => host.allocRaw(0));
+        const p = ownedBy('wasm.alloc.zero', () => host.allocRaw(0), '__reflow_pack_alloc');
         if (p !== 0) throw new Violation(`__reflow_pack_alloc(0) (after allocs of ${JSON.stringify(before)})`, String(p), '0');
       }),
     ),
@@ -147,8 +147,15 @@ export const allocNoLeak: PackProperty = {
       const ptrs: number[] = [];
       let end = 0;
       return () => {
-        for (const n of CYCLE_SIZES) {
+        for (let i = 0; i < CYCLE_SIZES.length; i++) {
+          const n = CYCLE_SIZES[i]!;
           const p = host.allocRaw(n);
+          // Overlapping blocks make any growth figure meaningless: that is wasm.alloc.disjoint's failure.
+          for (let j = 0; j < i; j++) {
+            const q = ptrs[j]!;
+            if (p !== 0 && q !== 0 && p < q + CYCLE_SIZES[j]! && q < p + n)
+              throw new StepBroken('wasm.alloc.disjoint', `__reflow_pack_alloc(${n})`, `${p}: the block [${p}, ${p + n}) overlaps [${q}, ${q + CYCLE_SIZES[j]!}), allocated earlier in the same cycle and still held`, 'a block overlapping no held block');
+          }
           ptrs.push(p);
           if (p + n > end) end = p + n;
         }

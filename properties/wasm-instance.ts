@@ -13,18 +13,22 @@ export const instanceCreate: PackProperty = {
   checks: ['create'],
   skipReason: needsTemplates,
   check(ctx) {
-    const n = ctx.survey.templates.length;
+    // The factory ids the pack registered (dense or not: wasm.register.dense-ids judges that).
+    const ids = ctx.survey.templates.map((t) => t.factoryId);
+    const n = Math.max(...ids) + 1;
+    const unregistered = unregisteredFactoryArb(n).filter((f) => !ids.includes(f));
+    type Case = [{ registered: boolean; f: number }];
     return runFc(
       ctx,
       'wasm.instance.create',
       ctx.options.runs,
-      fc.property(fc.oneof(fc.record({ registered: fc.constant(true), f: fc.nat({ max: n - 1 }) }), fc.record({ registered: fc.constant(false), f: unregisteredFactoryArb(n) })), ({ registered, f }) => {
+      fc.property(fc.oneof(fc.record({ registered: fc.constant(true), f: fc.constantFrom(...ids) }), fc.record({ registered: fc.constant(false), f: unregistered })), ({ registered, f }) => {
         const host = ctx.fresh();
         const id = host.create(f);
         if (registered && id === 0) throw new Violation(`__reflow_pack_create_actor(${f})`, '0', `a non-zero instance id (factory ${f} is registered)`);
-        if (!registered && id !== 0) throw new Violation(`__reflow_pack_create_actor(${f}) (${f | 0} as i32)`, String(id), `0: only factory ids 0..${n - 1} are registered`);
+        if (!registered && id !== 0) throw new Violation(`__reflow_pack_create_actor(${f}) (${f | 0} as i32)`, String(id), `0: the registered factory ids are [${ids.join(', ')}]`);
       }),
-      [...[n, n + 1, 0x7fffffff, 0xffffffff].map((f) => [{ registered: false, f }] as [{ registered: boolean; f: number }]), ...Array.from({ length: n }, (_, f) => [{ registered: true, f }] as [{ registered: boolean; f: number }])],
+      [...[n, n + 1, 0x7fffffff, 0xffffffff].map((f): Case => [{ registered: false, f }]), ...ids.map((f): Case => [{ registered: true, f }])],
     );
   },
 };
@@ -41,6 +45,8 @@ export const instanceUnique: PackProperty = {
 export const instanceDestroy: PackProperty = {
   id: 'wasm.instance.destroy',
   needs: ['create', 'destroy', 'run'],
+  // "A destroyed id runs no more" means nothing when any id the pack does not know still runs.
+  reliesOn: ['wasm.run.unknown-instance'],
   checks: ['destroy', 'run'],
   skipReason: needsTemplates,
   check: (ctx) =>
@@ -79,6 +85,8 @@ const NO_LEAK_PAYLOAD = utf8('{"input":{}}');
 export const instanceNoLeak: PackProperty = {
   id: 'wasm.instance.no-leak',
   needs: ['alloc', 'free', 'create', 'destroy', 'run'],
+  // Its cycle frees through free, destroys through destroy and frees a result the pack placed: a failure of any of those shows here too.
+  reliesOn: ['wasm.alloc.no-leak', 'wasm.instance.destroy', 'wasm.run.out-slots', 'wasm.run.output-owned'],
   checks: [],
   skipReason: needsTemplates,
   check: (ctx) =>

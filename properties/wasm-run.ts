@@ -1,13 +1,13 @@
 // wasm.run.*: one tick of `__reflow_pack_actor_run`, fed every kind of payload.
 import fc from 'fast-check';
 import { PAYLOAD_REJECTIONS, RunStatus } from '../harness/abi.ts';
-import { Violation } from '../harness/errors.ts';
+import { StepBroken, Violation } from '../harness/errors.ts';
 import { checkOutputs } from '../harness/message-schema.ts';
 import type { Template } from '../harness/registration.ts';
 import type { CheckedWasmHost, Tick } from '../harness/wasm-host.ts';
 import { badShapePayload, invalidJsonPayload, invalidUtf8Payload, largePayload, validPayload, type PayloadCase } from './arbitraries/payload.ts';
 import { utf8EdgeString } from './arbitraries/utf8.ts';
-import { createLive, demandErrorJson, describeAnswer, needsTemplates, refuseAllocFailure, slotUnwritten, templateArb, tickCall, utf8 } from './support.ts';
+import { createLive, demandErrorJson, describeAnswer, formBroken, needsTemplates, refuseAllocFailure, slotUnwritten, templateArb, tickCall, utf8 } from './support.ts';
 import { ownedBy, payloadOwner } from './attribution.ts';
 import { notReached } from './types.ts';
 import { runFc, type PackProperty, type PropertyContext } from './types.ts';
@@ -36,18 +36,18 @@ function runOwned(ctx: PropertyContext, host: CheckedWasmHost, id: number, paylo
 }
 
 
-/** Status 0: outputs are valid Messages; otherwise error JSON. A missing result fails. */
+/** Status 0: outputs are valid Messages; otherwise error JSON. A missing result fails (the form is output-json's: formBroken). */
 function demandWellFormed(t: Tick): void {
   if (t.status === 0) {
-    if (!t.result) throw new Violation(tickCall(t), describeAnswer(t), 'status 0 with a result {"<port>": <Message>, …} inside memory');
+    if (!t.result) throw formBroken(t, t.outPtr === 0 ? 'no result (out_ptr = 0)' : 'the result lies outside memory', 'status 0 with a result {"<port>": <Message>, …} inside memory');
     let text: string;
     try {
       text = STRICT_UTF8.decode(t.result);
     } catch {
-      throw new Violation(tickCall(t), `${describeAnswer(t)}: not valid UTF-8`, 'status 0 with a UTF-8 JSON result');
+      throw formBroken(t, 'not valid UTF-8', 'status 0 with a UTF-8 JSON result');
     }
     const problem = checkOutputs(text);
-    if (problem) throw new Violation(tickCall(t), `${describeAnswer(t)}: ${problem}`, 'an object whose every value is a valid output Message');
+    if (problem) throw formBroken(t, problem, 'an object whose every value is a valid output Message');
   } else demandErrorJson(t);
 }
 
@@ -269,6 +269,8 @@ export const runStatusCodes: PackProperty = {
         const id = createLive(host, c.factoryId);
         const t = c.payload ? runOwned(ctx, host, id, c.payload) : ownedBy('wasm.run.unknown-instance', () => host.run(id + 1000, utf8('{"input":{}}')));
         refuseAllocFailure(t);
+        // Accepting what must be rejected is the class's own statement; this one judges which code a rejection carries.
+        if (t.status === 0) throw new StepBroken(c.payload ? payloadOwner(c.payload.kind) : 'wasm.run.unknown-instance', tickCall(t), describeAnswer(t), `a rejection (${c.what})`);
         if (t.status !== c.expect) throw new Violation(tickCall(t), describeAnswer(t), `status ${c.expect} (${c.what}), the SDK's code`);
       }),
     );
