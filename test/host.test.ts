@@ -162,6 +162,17 @@ describe('host conformance', () => {
     expect(t.message).toMatch(/^during host\.output\.freed: the adapter call run\(actor, .*\) did not settle within 1000 ms/);
   });
 
+  it('a hang in a step the property does not check blocks it (by harness.timeout) instead of failing it', async () => {
+    const rep = await check(join(FIXTURES, 'hanging-unload.ts'), { only: ['host.output.freed'], timeoutMs: 1000 });
+    expect(verdicts(rep)).toEqual([
+      ['host.load.conforming', 'skipped'],
+      ['harness.timeout', 'failed'],
+      ['host.output.freed', 'skipped'],
+    ]);
+    expect(rep.results.map((r) => r.blockedBy ?? null)).toEqual(['harness.timeout', null, 'harness.timeout']);
+    expect(rep.results[1]!.message).toMatch(/^during host\.load\.conforming: the adapter call unload\(\) did not settle within 1000 ms/);
+  });
+
   it('packcheck host writes report@1 with "host" in place of "pack", and exits 1 on a failing host', async () => {
     const json = join(mkdtempSync(join(tmpdir(), 'packcheck-host-')), 'h.json');
     const { code } = await runCli(['host', join(ADAPTERS, 'broken', 'register-duplicate.ts'), '--only', 'host.register', '--seed', '2', '--runs', '5', '--json', json]);
