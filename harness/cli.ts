@@ -17,8 +17,7 @@ import { TOOL, type PackReport, type PropertyResult } from './report/model.ts';
 import { notAPackLine, packHeader, resultLine, resultLines, summaryLine } from './report/terminal.ts';
 import { checkWasmPack, type RunnerOptions } from './runner.ts';
 import { checkNativePack } from './native/runner.ts';
-import { checkHost, type HostReport } from './host-kit/runner.ts';
-import { loadAdapter } from './host-kit/adapter.ts';
+import { checkAdapterImport, checkHost, type HostReport } from './host-kit/runner.ts';
 import { ALL_IDS } from '../properties/catalog.ts';
 import { largeRuns } from '../properties/wasm-run.ts';
 import { MEASURED_CYCLES, WARMUP_CYCLES } from '../properties/measure.ts';
@@ -387,10 +386,11 @@ async function checkHostCli(parsed: Parsed, out: (s: string) => void, err: (s: s
     err(`packcheck: ${adapter}: no such adapter module; give the path of a module whose default export is an async factory of a HostUnderTest`);
     return 2;
   }
-  try {
-    await loadAdapter(adapter);
-  } catch (e) {
-    err(`packcheck: ${(e as Error).message.split('\n')[0]}`);
+  // Imported in a worker as the check will import it: Node's own loader for
+  // JavaScript (this process runs under tsx), tsx for TypeScript.
+  const importError = await checkAdapterImport(adapter);
+  if (importError) {
+    err(`packcheck: ${importError}`);
     return 2;
   }
   const { opts } = parsed;

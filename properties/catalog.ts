@@ -54,6 +54,7 @@ export const VTABLE_PROPERTY_IDS = [
 ] as const;
 
 export const HOST_PROPERTY_IDS = [
+  'host.load.conforming',
   'host.alloc.paired',
   'host.output.freed',
   'host.memory.regrow',
@@ -65,6 +66,9 @@ export const HOST_PROPERTY_IDS = [
   'host.instance.distinct',
   'host.instance.destroyed',
   'host.payload.roundtrip',
+  'host.output.nonjson-success',
+  'host.register.bad-metadata',
+  'host.pointer.high',
   'host.register.duplicate',
 ] as const;
 

@@ -1,7 +1,8 @@
 // Probe packs (harness/host-kit/probe-pack.ts): each scripted behaviour,
 // checked by instantiating the probe directly and calling its exports.
 import { describe, expect, it } from 'vitest';
-import { buildProbe, echoOutputs, PROBE_CANARY_BYTES, probeWat, type ProbeScenario } from '../harness/host-kit/probe-pack.ts';
+import { BAD_METADATA, badMetadataBytes, buildProbe, decoyName, echoOutputs, PROBE_CANARY_BYTES, PROBE_HIGH_PAGES, probeWat, type ProbeScenario } from '../harness/host-kit/probe-pack.ts';
+import { highMemoryUnavailable } from '../properties/host.ts';
 
 interface ProbeExports {
   memory: WebAssembly.Memory;
@@ -38,10 +39,10 @@ const u32 = (x: ProbeExports, addr: number) => new DataView(x.memory.buffer).get
 /** One tick: payload and slots from the exported alloc, as a host would. */
 function tick(x: ProbeExports, id: number, payload: string) {
   const bytes = new TextEncoder().encode(payload);
-  const p = x.__reflow_pack_alloc(bytes.length || 1);
+  const p = x.__reflow_pack_alloc(bytes.length || 1) >>> 0;
   expect(p).not.toBe(0);
   new Uint8Array(x.memory.buffer).set(bytes, p);
-  const slots = x.__reflow_pack_alloc(8);
+  const slots = x.__reflow_pack_alloc(8) >>> 0;
   expect(slots).not.toBe(0);
   // poison the slots so "written" is observable
   new DataView(x.memory.buffer).setUint32(slots, 0xdeadbeef, true);
@@ -224,7 +225,7 @@ describe('probe pack: run results', () => {
 
   it('echo: prints payload_len as unsigned decimal (0 and 2^32-1)', async () => {
     const { x } = await probe({ templates: ['a'] });
-    const slots = x.__reflow_pack_alloc(8);
+    const slots = x.__reflow_pack_alloc(8) >>> 0;
     for (const len of [0, 9, 10, 0xffffffff]) {
       expect(x.__reflow_pack_actor_run(1, 64, len | 0, slots, slots + 4)).toBe(0);
       const ptr = u32(x, slots);
@@ -291,7 +292,7 @@ describe('probe pack: run results', () => {
 
   it('growInRun: every run grows memory by exactly one page', async () => {
     const { x } = await probe({ templates: ['a'], growInRun: true });
-    const slots = x.__reflow_pack_alloc(8);
+    const slots = x.__reflow_pack_alloc(8) >>> 0;
     let bytes = x.memory.buffer.byteLength;
     for (let i = 0; i < 3; i++) {
       expect(x.__reflow_pack_actor_run(1, 64, 2, slots, slots + 4)).toBe(0);
@@ -302,7 +303,7 @@ describe('probe pack: run results', () => {
 
   it('without growInRun, run does not grow memory', async () => {
     const { x } = await probe({ templates: ['a'] });
-    const slots = x.__reflow_pack_alloc(8);
+    const slots = x.__reflow_pack_alloc(8) >>> 0;
     const bytes = x.memory.buffer.byteLength;
     for (let i = 0; i < 3; i++) x.__reflow_pack_actor_run(1, 64, 2, slots, slots + 4);
     expect(x.memory.buffer.byteLength).toBe(bytes);
@@ -355,5 +356,88 @@ describe('probe pack: building', () => {
     expect(x.__reflow_pack_create_actor(299)).toBe(1);
     expect(x.__reflow_pack_create_actor(300)).toBe(0);
     expect(x.__reflow_pack_alloc(8) % 8).toBe(0);
+  });
+});
+
+/** A probe instantiated with a register import that keeps the raw metadata bytes, read at the pointer as u32. */
+async function rawProbe(s: ProbeScenario) {
+  const module = await buildProbe(s);
+  const regs: { ptr: number; bytes: Uint8Array; signedRead: Uint8Array; factory: number }[] = [];
+  let memory: WebAssembly.Memory | null = null;
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      __reflow_pack_register_template(ptr: number, len: number, factory: number) {
+        const m = new Uint8Array(memory!.buffer);
+        regs.push({ ptr: ptr >>> 0, bytes: m.slice(ptr >>> 0, (ptr >>> 0) + len), signedRead: m.slice(ptr | 0, (ptr | 0) + len), factory });
+      },
+    },
+  });
+  const x = instance.exports as unknown as ProbeExports;
+  memory = x.memory;
+  return { x, regs };
+}
+
+describe('probe pack: status-0 results that are not outputs', () => {
+  it('nonjson-success: status 0 and the 10 bytes `not json {`, freshly allocated', async () => {
+    const { x } = await probe({ templates: ['a'], result: 'nonjson-success' });
+    x.__reflow_pack_register();
+    const t = tick(x, x.__reflow_pack_create_actor(0), '{"input":{}}');
+    expect([t.status, t.outLen]).toEqual([0, 10]);
+    expect(new TextDecoder().decode(new Uint8Array(x.memory.buffer, t.outPtr, t.outLen))).toBe('not json {');
+    expect(t.outPtr).toBeGreaterThan(t.payloadPtr);
+  });
+
+  it('json-nonobject: status 0 and the JSON array [1,2]', async () => {
+    const { x } = await probe({ templates: ['a'], result: 'json-nonobject' });
+    x.__reflow_pack_register();
+    const t = tick(x, x.__reflow_pack_create_actor(0), '{"input":{}}');
+    expect(t.status).toBe(0);
+    expect(JSON.parse(new TextDecoder().decode(new Uint8Array(x.memory.buffer, t.outPtr, t.outLen)))).toEqual([1, 2]);
+  });
+});
+
+describe('probe pack: bad registration metadata', () => {
+  for (const kind of BAD_METADATA) {
+    it(`${kind}: the templates first, then one registration with those bytes and the next factory id, which create_actor accepts`, async () => {
+      const { x, regs } = await rawProbe({ templates: ['a'], badMetadata: kind });
+      expect(x.__reflow_pack_register()).toBe(0);
+      expect(regs.map((r) => r.factory)).toEqual([0, 1]);
+      expect(JSON.parse(new TextDecoder().decode(regs[0]!.bytes))).toEqual({ name: 'a', inports: ['in'], outports: ['out'] });
+      expect(regs[1]!.bytes).toEqual(badMetadataBytes(kind));
+      expect(x.__reflow_pack_create_actor(1)).toBe(1);
+      expect(x.__reflow_pack_create_actor(2)).toBe(0);
+    });
+  }
+
+  it('each kind is unusable: not strict UTF-8, not JSON, or no non-empty string name', () => {
+    const usable = (b: Uint8Array) => {
+      try {
+        const m = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b));
+        return typeof m?.name === 'string' && m.name !== '';
+      } catch {
+        return false;
+      }
+    };
+    expect(BAD_METADATA.map((k) => usable(badMetadataBytes(k)))).toEqual(BAD_METADATA.map(() => false));
+  });
+});
+
+describe.skipIf(highMemoryUnavailable() !== null)('probe pack: memory above 2 GiB', () => {
+  it('registers from 2^31 + 64, with a decoy where a signed reading of the pointer wraps to', async () => {
+    const { x, regs } = await rawProbe({ templates: ['probe.echo'], highMemory: true });
+    expect(x.memory.buffer.byteLength).toBe(PROBE_HIGH_PAGES * 65536);
+    expect(x.__reflow_pack_register()).toBe(0);
+    expect(regs.map((r) => r.ptr)).toEqual([2 ** 31 + 64]);
+    expect(JSON.parse(new TextDecoder().decode(regs[0]!.bytes)).name).toBe('probe.echo');
+    expect(JSON.parse(new TextDecoder().decode(regs[0]!.signedRead)).name).toBe(decoyName('probe.echo'));
+  });
+
+  it('hands out blocks and results above 2 GiB, and echoes', async () => {
+    const { x } = await rawProbe({ templates: ['probe.echo'], highMemory: true });
+    x.__reflow_pack_register();
+    const t = tick(x, x.__reflow_pack_create_actor(0), '{"input":{}}');
+    expect(t.payloadPtr).toBeGreaterThan(2 ** 31);
+    expect(t.outPtr).toBeGreaterThan(2 ** 31);
+    expect([t.status, JSON.parse(new TextDecoder().decode(new Uint8Array(x.memory.buffer, t.outPtr, t.outLen)))]).toEqual([0, echoOutputs(12)]);
   });
 });

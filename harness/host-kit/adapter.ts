@@ -24,9 +24,35 @@ export interface HostUnderTest {
 
 export type HostAdapterFactory = () => Promise<HostUnderTest>;
 
-/** Imports an adapter module and returns its factory. */
-export async function loadAdapter(path: string): Promise<HostAdapterFactory> {
-  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
-  if (typeof mod.default !== 'function') throw new Error(`${path}: the adapter module's default export must be an async function returning a HostUnderTest`);
+/** Imports a module by path (the worker's: Node's own loader for JavaScript, tsx for TypeScript). */
+export type ModuleImporter = (path: string) => Promise<unknown>;
+
+const defaultImporter: ModuleImporter = (path) => import(pathToFileURL(resolve(path)).href);
+
+/** Why an adapter module cannot be used, in one line naming it. */
+export class AdapterImportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdapterImportError';
+  }
+}
+
+/** The first line of an import error, as `Name: message`. */
+export function importErrorLine(e: unknown): string {
+  const err = e as { name?: unknown; code?: unknown; message?: unknown };
+  const msg = String(err?.message ?? e).split('\n')[0]!.trim();
+  const name = typeof err?.name === 'string' ? err.name : 'Error';
+  return `${name}${typeof err?.code === 'string' ? ` [${err.code}]` : ''}: ${msg}`;
+}
+
+/** Imports an adapter module and returns its factory; every failure is an AdapterImportError of one line. */
+export async function loadAdapter(path: string, importer: ModuleImporter = defaultImporter): Promise<HostAdapterFactory> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await importer(path)) as { default?: unknown };
+  } catch (e) {
+    throw new AdapterImportError(`${path}: the adapter module could not be imported: ${importErrorLine(e)}`);
+  }
+  if (typeof mod.default !== 'function') throw new AdapterImportError(`${path}: the adapter module's default export must be an async function returning a HostUnderTest`);
   return mod.default as HostAdapterFactory;
 }

@@ -18,7 +18,18 @@ export interface ProbeScenario {
   /** Template names registered in this order (duplicates allowed), each with inports ["in"] and outports ["out"]. */
   templates: string[];
   /** What run answers (default 'echo'). */
-  result?: 'echo' | 'empty' | 'nonjson-error' | 'oob-ptr' | 'overflow-len';
+  result?: 'echo' | 'empty' | 'nonjson-error' | 'oob-ptr' | 'overflow-len' | 'nonjson-success' | 'json-nonobject';
+  /** After the templates, one more registration (factory id = templates.length) with metadata of this kind. */
+  badMetadata?: BadMetadata;
+  /**
+   * Memory above 2 GiB: the memory starts at PROBE_HIGH_PAGES pages (no growth,
+   * so a host's stale views are not what this probe tests);
+   * __reflow_pack_register copies the metadata to 2^31 + 64 and registers it there, and every
+   * block and result is handed out from 2^31 + 65536 on. A reader that takes a
+   * metadata pointer as signed i32 (a negative subarray start) finds, at the
+   * address it wraps to, a decoy of the same length whose name is decoyName(name).
+   */
+  highMemory?: boolean;
   /** 1-based index, counted over ALL calls of the exported __reflow_pack_alloc, of the call that returns 0. */
   allocFailsAt?: number;
   /** __reflow_pack_create_actor always returns 0. */
@@ -29,6 +40,37 @@ export interface ProbeScenario {
   growInRun?: boolean;
 }
 
+/** The kinds of bad registration metadata a probe can send. */
+export const BAD_METADATA = ['not-json', 'not-utf8', 'no-name', 'empty-name', 'name-not-string'] as const;
+export type BadMetadata = (typeof BAD_METADATA)[number];
+
+/** The metadata bytes of a bad registration. */
+export function badMetadataBytes(kind: BadMetadata): Uint8Array {
+  const enc = (t: string) => new TextEncoder().encode(t);
+  switch (kind) {
+    case 'not-json':
+      return enc('not json {');
+    case 'not-utf8':
+      return Uint8Array.from([...enc('{"name":"probe.'), 0xff, 0xfe, ...enc('","inports":["in"],"outports":["out"]}')]);
+    case 'no-name':
+      return enc('{"inports":["in"],"outports":["out"]}');
+    case 'empty-name':
+      return enc('{"name":"","inports":["in"],"outports":["out"]}');
+    case 'name-not-string':
+      return enc('{"name":7,"inports":["in"],"outports":["out"]}');
+  }
+}
+
+/** Pages of a high-memory probe after registration: just over 2^31 bytes. */
+export const PROBE_HIGH_PAGES = 32770;
+const HIGH_META = 2 ** 31 + 64;
+const HIGH_HEAP = 2 ** 31 + 65536;
+
+/** The name a decoy template has in a high-memory probe: 'w' repeated to the byte length of `name`. */
+export function decoyName(name: string): string {
+  return 'w'.repeat(new TextEncoder().encode(name).length);
+}
+
 /** Bytes of gap kept before and after every block the exported alloc hands out. */
 export const PROBE_CANARY_BYTES = 16;
 
@@ -36,11 +78,12 @@ export const PROBE_CANARY_BYTES = 16;
 const PROBE_ABI_VERSION = 2522422;
 const PAGE = 65536;
 const STATIC_BASE = 64;
-const RESULT_MODES = ['echo', 'empty', 'nonjson-error', 'oob-ptr', 'overflow-len'] as const;
+const RESULT_MODES = ['echo', 'empty', 'nonjson-error', 'oob-ptr', 'overflow-len', 'nonjson-success', 'json-nonobject'] as const;
 
 const ECHO_HEAD = '{"out":{"type":"Integer","data":';
 const ECHO_TAIL = '}}';
 const NON_JSON = 'not json {';
+const NON_OBJECT = '[1,2]';
 
 /** The outputs an 'echo' probe answers for a payload of `payloadLen` bytes. */
 export function echoOutputs(payloadLen: number): Record<string, unknown> {
@@ -54,6 +97,8 @@ interface Normalised {
   createReturnsZero: boolean;
   growInAlloc: boolean;
   growInRun: boolean;
+  badMetadata: BadMetadata | null;
+  highMemory: boolean;
 }
 
 function normalise(s: ProbeScenario): Normalised {
@@ -66,6 +111,7 @@ function normalise(s: ProbeScenario): Normalised {
   if (at !== undefined && !(Number.isInteger(at) && at >= 1 && at <= 0xffffffff)) {
     throw new RangeError(`probe scenario: allocFailsAt must be an integer in 1..2^32-1, got ${at}`);
   }
+  if (s.badMetadata !== undefined && !BAD_METADATA.includes(s.badMetadata)) throw new TypeError(`probe scenario: unknown badMetadata ${JSON.stringify(s.badMetadata)}`);
   return {
     templates: [...s.templates],
     result,
@@ -73,6 +119,8 @@ function normalise(s: ProbeScenario): Normalised {
     createReturnsZero: s.createReturnsZero === true,
     growInAlloc: s.growInAlloc === true,
     growInRun: s.growInRun === true,
+    badMetadata: s.badMetadata ?? null,
+    highMemory: s.highMemory === true,
   };
 }
 
@@ -96,23 +144,46 @@ export function probeWat(scenario: ProbeScenario): string {
   // Static data, laid out from STATIC_BASE.
   let at = STATIC_BASE;
   const data: string[] = [];
-  const place = (text: string): { ptr: number; len: number } => {
-    const bytes = enc.encode(text);
+  const place = (text: string | Uint8Array): { ptr: number; len: number } => {
+    const bytes = typeof text === 'string' ? enc.encode(text) : text;
     const ptr = at;
     if (bytes.length > 0) data.push(`  (data (i32.const ${ptr}) ${watString(bytes)})`);
     at = align8(at + bytes.length);
     return { ptr, len: bytes.length };
   };
-  const metas = s.templates.map((name) => place(JSON.stringify({ name, inports: ['in'], outports: ['out'] })));
+  const metaOf = (name: string) => JSON.stringify({ name, inports: ['in'], outports: ['out'] });
+  const metas = s.templates.map((name) => place(metaOf(name)));
+  if (s.badMetadata) metas.push(place(badMetadataBytes(s.badMetadata)));
+  const decoys = s.highMemory ? s.templates.map((name) => place(metaOf(decoyName(name)))) : [];
   const head = place(ECHO_HEAD);
   const tail = place(ECHO_TAIL);
   const nonJson = place(NON_JSON);
-  const heapStart = at; // the first reservation (gap, block, gap) starts here
-  const pages = Math.max(2, Math.ceil((heapStart + 4 * PROBE_CANARY_BYTES) / PAGE));
+  const nonObject = place(NON_OBJECT);
+  const heapStart = s.highMemory ? HIGH_HEAP : at; // the first reservation (gap, block, gap) starts here
+  const pages = s.highMemory ? PROBE_HIGH_PAGES : Math.max(2, Math.ceil((heapStart + 4 * PROBE_CANARY_BYTES) / PAGE));
+  const factories = metas.length;
 
-  const registerCalls = metas
-    .map((m, i) => `    (call $host_register_template (i32.const ${m.ptr}) (i32.const ${m.len}) (i32.const ${i}))`)
-    .join('\n');
+  let registerCalls: string;
+  if (!s.highMemory) {
+    registerCalls = metas.map((m, i) => `    (call $host_register_template (i32.const ${m.ptr}) (i32.const ${m.len}) (i32.const ${i}))`).join('\n');
+  } else {
+    // Register each template from a copy at 2^31 + 64 + offset (memory is past 2 GiB from the start).
+    // Read as a signed i32 that pointer is negative, and a negative subarray start
+    // counts from the end of memory: it lands at (memory size - 2^31) + 64 + offset,
+    // where the decoy metadata waits.
+    const wrapBase = PROBE_HIGH_PAGES * PAGE - 2 ** 31;
+    const lines: string[] = [];
+    let off = 0;
+    metas.forEach((m, i) => {
+      const high = HIGH_META + off;
+      lines.push(`    (memory.copy (i32.const ${high | 0}) (i32.const ${m.ptr}) (i32.const ${m.len}))`);
+      const d = decoys[i];
+      if (d) lines.push(`    (memory.copy (i32.const ${wrapBase + 64 + off}) (i32.const ${d.ptr}) (i32.const ${d.len}))`);
+      lines.push(`    (call $host_register_template (i32.const ${high | 0}) (i32.const ${m.len}) (i32.const ${i}))`);
+      off = align8(off + m.len);
+    });
+    registerCalls = lines.join('\n');
+  }
 
   const failCheck =
     s.allocFailsAt === null
@@ -158,6 +229,16 @@ export function probeWat(scenario: ProbeScenario): string {
       (i32.const 100))
     (i32.const 0)`;
       break;
+    case 'nonjson-success':
+    case 'json-nonobject': {
+      const piece = s.result === 'nonjson-success' ? nonJson : nonObject;
+      runBody = `    (local.set $blk (call $bump (i32.const ${piece.len})))
+    (if (local.get $blk)
+      (then (memory.copy (local.get $blk) (i32.const ${piece.ptr}) (i32.const ${piece.len}))))
+    (call $write_slots (local.get $out_ptr_ptr) (local.get $out_len_ptr) (local.get $blk) (i32.const ${piece.len}))
+    (i32.const 0)`;
+      break;
+    }
     case 'overflow-len':
       runBody = `    ;; 16 + 0xFFFFFFF8 wraps around in u32
     (call $write_slots (local.get $out_ptr_ptr) (local.get $out_len_ptr) (i32.const 16) (i32.const -8))
@@ -258,7 +339,7 @@ ${failCheck}    (if (i32.eqz (local.get $size)) (then (return (i32.const 0))))
   (func (export "__reflow_pack_free") (param $ptr i32) (param $size i32))
 
   (func (export "__reflow_pack_create_actor") (param $factory i32) (result i32)
-${s.createReturnsZero ? '    (return (i32.const 0))\n' : ''}    (if (i32.ge_u (local.get $factory) (i32.const ${s.templates.length}))
+${s.createReturnsZero ? '    (return (i32.const 0))\n' : ''}    (if (i32.ge_u (local.get $factory) (i32.const ${factories}))
       (then (return (i32.const 0))))
     (global.set $next_id (i32.add (global.get $next_id) (i32.const 1)))
     (global.get $next_id))
@@ -275,7 +356,7 @@ ${s.growInRun ? '    (drop (memory.grow (i32.const 1)))\n' : ''}${runBody})
 }
 
 function cacheKey(s: Normalised): string {
-  return JSON.stringify([s.templates, s.result, s.allocFailsAt, s.createReturnsZero, s.growInAlloc, s.growInRun]);
+  return JSON.stringify([s.templates, s.result, s.allocFailsAt, s.createReturnsZero, s.growInAlloc, s.growInRun, s.badMetadata, s.highMemory]);
 }
 
 const probeCache = new Map<string, Promise<WebAssembly.Module>>();

@@ -164,36 +164,69 @@ export class RecordedInstance {
   }
 }
 
-/** Interposes on WebAssembly instantiation while installed. */
+/** A module's exports and imports, names and kinds: what identifies a probe recompiled from its bytes. */
+function signature(m: WebAssembly.Module): string {
+  return JSON.stringify([WebAssembly.Module.exports(m), WebAssembly.Module.imports(m)]);
+}
+
+/**
+ * Interposes on WebAssembly instantiation while installed, and records the
+ * instances of ONE probe module only: the Module handed to the host (or a
+ * module with exactly its exports and imports, should a host recompile it).
+ * Every other instantiation in the process (Node's own llhttp behind
+ * `fetch`, modules the adapter brings) goes through untouched.
+ */
 export class HostRecorder {
   readonly instances: RecordedInstance[] = [];
+  private readonly probeSignature: string;
+
+  constructor(private readonly probe: WebAssembly.Module) {
+    this.probeSignature = signature(probe);
+  }
+
+  isProbe(m: unknown): boolean {
+    if (m === this.probe) return true;
+    if (!(m instanceof WebAssembly.Module)) return false;
+    try {
+      return signature(m) === this.probeSignature;
+    } catch {
+      return false;
+    }
+  }
 
   install(): () => void {
     const W = WebAssembly as unknown as Record<string, unknown>;
     const RealInstance = WebAssembly.Instance;
     const realInstantiate = WebAssembly.instantiate;
-    const wrapInstance = (inst: WebAssembly.Instance): WebAssembly.Instance => {
+    const realStreaming = WebAssembly.instantiateStreaming as ((s: unknown, i?: WebAssembly.Imports) => Promise<unknown>) | undefined;
+    const wrapInstance = (module: unknown, inst: WebAssembly.Instance): WebAssembly.Instance => {
+      if (!this.isProbe(module)) return inst;
       const rec = new RecordedInstance();
       this.instances.push(rec);
       const exports = Object.freeze(rec.wrap(inst.exports));
       // Keeps `instanceof WebAssembly.Instance` true for the host.
       return Object.create(RealInstance.prototype, { exports: { value: exports, enumerable: true } }) as WebAssembly.Instance;
     };
+    const wrapPair = (r: unknown) => {
+      const pair = r as { module: WebAssembly.Module; instance: WebAssembly.Instance };
+      return { module: pair.module, instance: wrapInstance(pair.module, pair.instance) };
+    };
     const FakeInstance = function (this: unknown, module: WebAssembly.Module, imports?: WebAssembly.Imports) {
-      return wrapInstance(new RealInstance(module, imports));
+      return wrapInstance(module, new RealInstance(module, imports));
     } as unknown as typeof WebAssembly.Instance;
     FakeInstance.prototype = RealInstance.prototype;
     W.Instance = FakeInstance;
     W.instantiate = async (source: unknown, imports?: WebAssembly.Imports) => {
       const r = await (realInstantiate as (s: unknown, i?: WebAssembly.Imports) => Promise<unknown>)(source, imports);
       // With a Module the promise resolves to the Instance itself; with bytes, to {module, instance}.
-      if (r instanceof RealInstance) return wrapInstance(r);
-      const pair = r as { module: WebAssembly.Module; instance: WebAssembly.Instance };
-      return { module: pair.module, instance: wrapInstance(pair.instance) };
+      if (r instanceof RealInstance) return wrapInstance(source, r);
+      return wrapPair(r);
     };
+    if (realStreaming) W.instantiateStreaming = async (source: unknown, imports?: WebAssembly.Imports) => wrapPair(await realStreaming(source, imports));
     return () => {
       W.Instance = RealInstance;
       W.instantiate = realInstantiate;
+      if (realStreaming) W.instantiateStreaming = realStreaming;
     };
   }
 }

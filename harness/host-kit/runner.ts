@@ -1,15 +1,21 @@
 // `packcheck host ADAPTER`: runs the host.* properties against a host
-// adapter in a worker thread. An adapter call past --timeout-ms gets the
-// worker terminated, the property failed and `harness.timeout` added; the
-// next property runs in a fresh worker.
+// adapter in a worker thread. `host.load.conforming` runs first, always (even
+// when --only/--skip leave it out): when the host cannot load the plain echo
+// probe, every other host id is blocked by it instead of run. An adapter call
+// past --timeout-ms gets the worker terminated and `harness.timeout` added;
+// the property fails too when the call cut off was a step it checks, and is
+// blocked by the harness result otherwise. The next property runs in a fresh
+// worker.
 import { Worker } from 'node:worker_threads';
 import { newGuardBuffer, Watchdog } from '../call-guard.ts';
 import { packReport, type PackReport, type PropertyResult } from '../report/model.ts';
 import { ResultCollector } from '../results.ts';
 import { selectFrom } from '../runner.ts';
 import type { FromHostWorker, HostWorkerInit, ToHostWorker } from './worker.ts';
+import { AdapterImportError } from './adapter.ts';
+import { StepBroken } from '../errors.ts';
 import { HOST_PROPERTY_IDS, type HostPropertyId } from '../../properties/catalog.ts';
-import type { CheckOptions, Outcome } from '../../properties/types.ts';
+import { blockedOutcome, type CheckOptions, type Outcome } from '../../properties/types.ts';
 
 export interface HostRunnerOptions extends CheckOptions {
   only?: string[];
@@ -23,12 +29,16 @@ export type HostReport = Omit<PackReport, 'pack'> & { host: { path: string } };
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 const POLL_MS = 50;
 
-type Answer = { type: 'result'; outcome: Outcome; durationMs: number } | { type: 'timeout' | 'died'; why: string };
+type Answer = { type: 'result'; outcome: Outcome; durationMs: number } | { type: 'timeout' | 'died'; why: string; checked: boolean } | { type: 'import-failed'; error: string };
+
+const LOAD = 'host.load.conforming';
 
 class HostWorker {
   private readonly worker: Worker;
   private readonly watchdog: Watchdog;
   private lastCall = 'the adapter';
+  /** Whether the last adapter call is a step the running property checks. */
+  private lastChecked = false;
   private pending: ((a: Answer) => void) | null = null;
   dead = false;
 
@@ -37,11 +47,14 @@ class HostWorker {
     this.watchdog = new Watchdog(guardBuffer);
     this.worker = new Worker(ENTRY, { workerData: { ...init, guardBuffer } satisfies HostWorkerInit, stdout: true, stderr: true });
     this.worker.on('message', (m: FromHostWorker) => {
-      if (m.type === 'call') this.lastCall = m.detail;
+      if (m.type === 'call') {
+        this.lastCall = m.detail;
+        this.lastChecked = m.checked;
+      } else if (m.type === 'import-failed') this.settle({ type: 'import-failed', error: m.error });
       else this.settle({ type: 'result', outcome: m.outcome, durationMs: m.durationMs });
     });
-    this.worker.on('error', (e) => this.settle({ type: 'died', why: `the adapter crashed its worker: ${e.name}: ${e.message}` }));
-    this.worker.on('exit', (code) => this.settle({ type: 'died', why: `the adapter's worker exited with code ${code}` }));
+    this.worker.on('error', (e) => this.settle({ type: 'died', why: `the adapter crashed its worker during ${this.lastCall}: ${e.name}: ${e.message}`, checked: this.lastChecked }));
+    this.worker.on('exit', (code) => this.settle({ type: 'died', why: `the adapter's worker exited with code ${code} during ${this.lastCall}`, checked: this.lastChecked }));
   }
 
   private settle(a: Answer) {
@@ -60,8 +73,10 @@ class HostWorker {
         this.pending = null;
         this.dead = true;
         void this.worker.terminate();
-        resolve({ type: 'timeout', why: `the adapter call ${this.lastCall} did not settle within ${late.budgetMs} ms (--timeout-ms); its worker was stopped and the check went on` });
+        resolve({ type: 'timeout', why: `the adapter call ${this.lastCall} did not settle within ${late.budgetMs} ms (--timeout-ms); its worker was stopped and the check went on`, checked: this.lastChecked });
       }, POLL_MS);
+      this.lastChecked = false;
+      this.lastCall = 'the adapter';
       this.pending = (a) => {
         clearInterval(timer);
         resolve(a);
@@ -76,24 +91,66 @@ class HostWorker {
   }
 }
 
+/**
+ * Tries to import the adapter the way the worker will (Node's own loader for
+ * JavaScript, tsx for TypeScript), in a worker of its own: null when it
+ * imports, else one line naming the module and the import error.
+ */
+export async function checkAdapterImport(adapterPath: string): Promise<string | null> {
+  const worker = new Worker(ENTRY, { workerData: { mode: 'import-check', adapterPath }, stdout: true, stderr: true });
+  try {
+    return await new Promise<string | null>((resolve) => {
+      worker.on('message', (m: { ok: boolean; error?: string }) => resolve(m.ok ? null : m.error!));
+      worker.on('error', (e) => resolve(`${adapterPath}: the adapter module could not be imported: ${e.name}: ${String(e.message).split('\n')[0]}`));
+      worker.on('exit', (code) => resolve(`${adapterPath}: the adapter module could not be imported (its worker exited with code ${code})`));
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
 export async function checkHost(adapterPath: string, opts: HostRunnerOptions): Promise<HostReport> {
   const t0 = performance.now();
   const options: CheckOptions = { seed: opts.seed, runs: opts.runs, path: opts.path, timeoutMs: opts.timeoutMs, profile: opts.profile, expectAbi: opts.expectAbi };
   const results = new ResultCollector(adapterPath, options, opts.onResult, [], 'host');
-  const ids = selectFrom(HOST_PROPERTY_IDS, opts.only, opts.skip);
+  const selected = selectFrom(HOST_PROPERTY_IDS, opts.only, opts.skip) as HostPropertyId[];
   let w: HostWorker | null = null;
-  for (const id of ids as HostPropertyId[]) {
+  /** Runs one property; its outcome (and any harness result) recorded unless `quiet` and it passed. */
+  const evaluate = async (id: HostPropertyId, record: (o: Outcome) => boolean): Promise<Outcome> => {
     if (!w || w.dead) w = new HostWorker({ adapterPath, options });
     const started = performance.now();
     const a = await w.ask({ type: 'property', id });
     const took = performance.now() - started;
-    if (a.type === 'result') results.record(id, a.outcome, a.durationMs);
-    else {
-      results.record(id, { status: 'failed', runs: 0, message: a.type === 'timeout' ? `the host hung: ${a.why}` : a.why }, took);
-      results.record(a.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${a.why}` }, took, id);
+    if (a.type === 'import-failed') {
+      await w.stop();
+      throw new AdapterImportError(a.error);
     }
+    if (a.type === 'result') {
+      if (record(a.outcome)) results.record(id, a.outcome, a.durationMs);
+      return a.outcome;
+    }
+    const harnessId = a.type === 'timeout' ? 'harness.timeout' : 'harness.crash';
+    const own: Outcome = a.checked
+      ? { status: 'failed', runs: 0, message: a.type === 'timeout' ? `the host hung: ${a.why}` : a.why }
+      : blockedOutcome(new StepBroken(harnessId, a.why.replace(/^the adapter call (.*?) did not settle.*$/s, '$1'), a.why), 0);
+    results.record(id, own, took);
+    results.record(harnessId, { status: 'failed', runs: 1, message: `during ${id}: ${a.why}` }, took, id);
+    return own;
+  };
+  // host.load.conforming first: every other host id relies on the host loading a conforming pack.
+  const load = await evaluate(LOAD, (o) => selected.includes(LOAD) || o.status !== 'passed');
+  // The failed result the rest is blocked by: the load itself, or what cut it off.
+  const blocker = load.status === 'failed' ? LOAD : load.status === 'skipped' ? load.blockedBy : undefined;
+  for (const id of selected) {
+    if (id === LOAD) continue;
+    if (blocker) {
+      const why = (load.message ?? 'the host could not load the plain echo probe').replace(/^not evaluated: /, '').split('\n').slice(0, 2).map((l) => l.trim()).join(' ');
+      results.record(id, blockedOutcome(new StepBroken(blocker, 'load(the plain echo probe)', why), 0), 0);
+      continue;
+    }
+    await evaluate(id, () => true);
   }
-  await w?.stop();
-  const { pack: _pack, ...rest } = packReport({ path: adapterPath, sha256: '', abi: null, abiVersion: null, templates: [], imports: [] }, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered(ids), t0);
+  await (w as HostWorker | null)?.stop();
+  const { pack: _pack, ...rest } = packReport({ path: adapterPath, sha256: '', abi: null, abiVersion: null, templates: [], imports: [] }, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered([LOAD, ...selected.filter((i) => i !== LOAD)]), t0);
   return { ...rest, host: { path: adapterPath } };
 }

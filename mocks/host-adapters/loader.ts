@@ -31,9 +31,43 @@ export interface LoaderFlags {
   shadowDuplicates?: boolean;
   /** `({ instance } = await WebAssembly.instantiate(module, imports))` with a Module: instance is undefined. */
   destructureInstantiate?: boolean;
+  /** Parses registration metadata with a bare JSON.parse of a lenient decode, and lists `name` whatever it is. */
+  bareMetadata?: boolean;
+  /** Parses a status-0 result with a bare JSON.parse: a result that is not JSON throws out of run, any JSON value is the outputs. */
+  bareOutputs?: boolean;
+  /** Keeps alloc results and the metadata pointer as signed i32 (negative above 2 GiB; a negative subarray start reads from the end). */
+  signedPointers?: boolean;
+  /** Lists templates without their ports. */
+  dropPorts?: boolean;
 }
 
-export const UPSTREAM_PITFALLS: LoaderFlags = { sharedInstances: true, neverDestroy: true, freeOnlyPtrAndLen: true, leakOnAllocFailure: true, cacheMemoryView: true, shadowDuplicates: true, trustOutSlots: true };
+/**
+ * Upstream's browser loader as ABI.md describes it (its instantiate pitfall
+ * aside): it rebuilds memory views after every call and rejects duplicate
+ * names, so neither of those flags is set.
+ */
+export const UPSTREAM_PITFALLS: LoaderFlags = {
+  sharedInstances: true,
+  neverDestroy: true,
+  freeOnlyPtrAndLen: true,
+  leakOnAllocFailure: true,
+  trustOutSlots: true,
+  bareMetadata: true,
+  bareOutputs: true,
+  signedPointers: true,
+};
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The template a registration's metadata describes, or throws why it is unusable. */
+function parseMetadata(bytes: Uint8Array, factoryId: number): Tpl {
+  const m = JSON.parse(STRICT_UTF8.decode(bytes)) as unknown;
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new Error(`registration ${factoryId}: the metadata is not a JSON object`);
+  const { name, inports, outports } = m as Record<string, unknown>;
+  if (typeof name !== 'string' || name === '') throw new Error(`registration ${factoryId}: the metadata has no non-empty string "name"`);
+  const strings = (x: unknown) => (Array.isArray(x) && x.every((p) => typeof p === 'string') ? (x as string[]) : []);
+  return { name, inports: strings(inports), outports: strings(outports), factoryId };
+}
 
 type Fn = (...a: number[]) => number;
 interface Exports {
@@ -64,12 +98,13 @@ export function makeLoader(flags: LoaderFlags = {}): HostAdapterFactory {
       return ex;
     };
     const mem = () => (flags.cacheMemoryView ? cached : new Uint8Array(need().memory.buffer));
+    const ptr = (p: number) => (flags.signedPointers ? p | 0 : p >>> 0);
     const free = (p: number, n: number) => need().__reflow_pack_free(p, n);
     return {
       async load(module) {
         const regs: { bytes: Uint8Array; factoryId: number }[] = [];
         const imports = {
-          env: { __reflow_pack_register_template: (p: number, n: number, f: number) => regs.push({ bytes: new Uint8Array(need().memory.buffer).slice(p >>> 0, (p >>> 0) + (n >>> 0)), factoryId: f >>> 0 }) },
+          env: { __reflow_pack_register_template: (p: number, n: number, f: number) => regs.push({ bytes: new Uint8Array(need().memory.buffer).slice(ptr(p), ptr(p) + (n >>> 0)), factoryId: f >>> 0 }) },
         };
         let instance: WebAssembly.Instance;
         if (flags.destructureInstantiate) ({ instance } = (await WebAssembly.instantiate(module, imports)) as unknown as { instance: WebAssembly.Instance });
@@ -84,6 +119,7 @@ export function makeLoader(flags: LoaderFlags = {}): HostAdapterFactory {
           regs.length = first;
         }
         templates = regs.map((r) => {
+          if (!flags.bareMetadata) return parseMetadata(r.bytes, r.factoryId);
           const m = JSON.parse(new TextDecoder().decode(r.bytes)) as Omit<Tpl, 'factoryId'>;
           return { name: m.name, inports: m.inports, outports: m.outports, factoryId: r.factoryId };
         });
@@ -96,7 +132,7 @@ export function makeLoader(flags: LoaderFlags = {}): HostAdapterFactory {
             shared.set(t.name, id);
           }
         }
-        return { templates: templates.map(({ name, inports, outports }) => ({ name, inports, outports })) };
+        return { templates: templates.map(({ name, inports, outports }) => (flags.dropPorts ? { name, inports: [], outports: [] } : { name, inports, outports })) };
       },
       async create(name) {
         const t = templates.find((x) => x.name === name);
@@ -112,8 +148,8 @@ export function makeLoader(flags: LoaderFlags = {}): HostAdapterFactory {
         const text = JSON.stringify({ input });
         const bytes = flags.latin1Payload ? Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff) : new TextEncoder().encode(text);
         const size = bytes.length || 1;
-        const p = e.__reflow_pack_alloc(size) >>> 0;
-        const s = p === 0 && flags.leakOnAllocFailure ? 0 : e.__reflow_pack_alloc(8) >>> 0;
+        const p = ptr(e.__reflow_pack_alloc(size));
+        const s = p === 0 && flags.leakOnAllocFailure ? 0 : ptr(e.__reflow_pack_alloc(8));
         if (p === 0 || s === 0) {
           if (!flags.leakOnAllocFailure) {
             if (p) free(p, size);
@@ -148,11 +184,15 @@ export function makeLoader(flags: LoaderFlags = {}): HostAdapterFactory {
             return { ok: false, error: `actor failed with status ${status}` };
           }
         }
+        if (flags.bareOutputs) return { ok: true, outputs: JSON.parse(out) as Record<string, unknown> };
+        let outputs: unknown;
         try {
-          return { ok: true, outputs: JSON.parse(out) as Record<string, unknown> };
+          outputs = JSON.parse(out);
         } catch {
           return { ok: false, error: 'the outputs are not JSON' };
         }
+        if (outputs === null || typeof outputs !== 'object' || Array.isArray(outputs)) return { ok: false, error: 'the outputs are not a JSON object of ports' };
+        return { ok: true, outputs: outputs as Record<string, unknown> };
       },
       async destroy(actor) {
         if (flags.neverDestroy || flags.sharedInstances) return;

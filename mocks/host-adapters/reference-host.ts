@@ -53,6 +53,7 @@ const referenceHost: HostAdapterFactory = async (): Promise<HostUnderTest> => {
         return { ok: false, error: tick.status === 0 ? 'the outputs are not JSON' : `status ${tick.status} (the error is not JSON)` };
       }
       if (tick.status !== 0) return { ok: false, error: String((value as { error?: unknown })?.error ?? `status ${tick.status}`) };
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: 'the outputs are not a JSON object of ports' };
       return { ok: true, outputs: value as Record<string, unknown> };
     },
     async destroy(actor) {

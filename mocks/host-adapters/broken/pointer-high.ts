@@ -1,0 +1,4 @@
+// Breaks host.pointer.high: signedPointers.
+import { makeLoader } from '../loader.ts';
+
+export default makeLoader({ signedPointers: true });
