@@ -105,6 +105,15 @@ describe.skipIf(!rustc)(`native packs${skipWhy ? ` (skipped: ${skipWhy})` : ''}`
     });
   }
 
+  it.skipIf('missing' in tracker)('an id a result is blocked by is evaluated even when --only leaves it out', async () => {
+    const path = (await buildMutant(NATIVE_MUTANTS.find((m) => m.name === 'native-null-drop')!, rustc))!;
+    const rep = await check(path, { only: ['vtable.drop.frees'] });
+    expect(rep.results.map((r) => [r.id, r.status, r.blockedBy])).toEqual([
+      ['vtable.drop.frees', 'skipped', 'vtable.register.args'],
+      ['vtable.register.args', 'failed', undefined],
+    ]);
+  });
+
   it('a constructor that hangs is cut off in dlopen: harness.timeout names it, the report is written, exit 1', async () => {
     const path = (await buildMutant(NATIVE_MUTANTS.find((m) => m.name === 'native-ctor-hang')!, rustc))!;
     const json = join(mkdtempSync(join(tmpdir(), 'packcheck-native-')), 'r.json');
