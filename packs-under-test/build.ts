@@ -4,7 +4,8 @@
 // libstd-rust-dev-wasm32), or PACKCHECK_RUSTC pointing at one like it.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abiVersionFromRustcVV } from '../harness/abi.ts';
@@ -112,10 +113,26 @@ export function buildNativeRust(rustc: Rustc, name: string, mutant?: string): st
     name,
     key,
     (tmp) => {
-      execFileSync(rustc.path, [...flags, '-o', tmp, RUST_NATIVE_REFERENCE], { env: { ...process.env, PACKCHECK_ABI_VERSION: String(rustc.abiVersion) }, stdio: ['ignore', 'ignore', 'pipe'] });
+      // missing-dep links against a stub library built in a temporary folder that is then deleted.
+      const stubDir = mutant === 'missing-dep' ? buildMissingDepStub(rustc) : null;
+      try {
+        const link = stubDir ? ['-L', `native=${stubDir}`] : [];
+        execFileSync(rustc.path, [...flags, ...link, '-o', tmp, RUST_NATIVE_REFERENCE], { env: { ...process.env, PACKCHECK_ABI_VERSION: String(rustc.abiVersion) }, stdio: ['ignore', 'ignore', 'pipe'] });
+      } finally {
+        if (stubDir) rmSync(stubDir, { recursive: true, force: true });
+      }
     },
     'so',
   );
+}
+
+/** A folder holding libpackcheck_missing_dep.so (one exported function); the caller deletes it. */
+function buildMissingDepStub(rustc: Rustc): string {
+  const dir = mkdtempSync(join(tmpdir(), 'packcheck-missing-dep-'));
+  const src = join(dir, 'stub.rs');
+  writeFileSync(src, '#[no_mangle]\npub extern "C" fn packcheck_missing_dep() -> u32 { 0 }\n');
+  execFileSync(rustc.path, ['--edition', '2021', '--crate-type', 'cdylib', '--crate-name', 'packcheck_missing_dep', '-o', join(dir, 'libpackcheck_missing_dep.so'), src], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return dir;
 }
 
 /** Builds a mutant of the manifest; Rust mutants need a rustc (null: not buildable here). */

@@ -2,6 +2,7 @@
 // (one deliberate defect each, and the property ids that defect must fail).
 // Rust mutants are cfg switches in rust/reference_pack.rs; WAT mutants are
 // text patches of wat/reference.wat, each `from` occurring exactly once.
+import { VTABLE_PROPERTY_IDS } from '../properties/catalog.ts';
 import type { Patch } from './build.ts';
 
 export interface MutantSpec {
@@ -137,28 +138,41 @@ export const MUTANTS: readonly MutantSpec[] = [
   ),
 ];
 
-const native = (cfg: string, defect: string, mustFail: string[], options?: MutantSpec['options']): MutantSpec => ({ name: `native-${cfg}`, source: 'native', cfg, defect, mustFail, options });
+const native = (cfg: string, defect: string, mustFail: string[], blocked?: string[], options?: MutantSpec['options']): MutantSpec => ({ name: `native-${cfg}`, source: 'native', cfg, defect, mustFail, ...(blocked ? { blocked } : {}), options });
+/** Every vtable id but these (what a defect in a step everything relies on blocks). */
+const allBut = (...ids: string[]) => VTABLE_PROPERTY_IDS.filter((id) => !ids.includes(id));
+/** The failure-injecting properties that rely on register returning after a rejection (sticky-status checks that it does). */
+const AFTER_REJECTION = ['vtable.register.continues', 'vtable.register.reclaim', 'vtable.register.keep-accepted'];
 
-/** Native (vtable ABI) mutants of rust/native_pack.rs. */
+/** Native (vtable ABI) mutants of rust/native_pack.rs: `mustFail` and `blocked` are exact, over the whole vtable battery with an expected ABI given. */
 export const NATIVE_MUTANTS: readonly MutantSpec[] = [
   native('null-host-crash', 'register(NULL) dereferences the null vtable', ['vtable.register.null-host', 'harness.crash']),
   native('host-data-changed', 'passes host_data + 1', ['vtable.register.host-data']),
-  native('null-drop', 'passes a NULL drop function', ['vtable.register.args']),
+  // drop.frees cannot call a NULL drop: blocked by args, which states it.
+  native('null-drop', 'passes a NULL drop function', ['vtable.register.args'], ['vtable.drop.frees']),
   native('status-nonzero', 'returns -99 even when everything registered', ['vtable.register.status-ok']),
   native('last-failure-wins', 'every rejection overwrites the status', ['vtable.register.sticky-status']),
   native('stop-on-reject', 'stops registering after the first rejection', ['vtable.register.continues']),
   native('leak-rejected', 'does not free a rejected user_data', ['vtable.register.reclaim']),
   native('double-free-rejected', 'frees a rejected user_data twice', ['vtable.register.reclaim']),
-  native('free-accepted', 'frees user_data the host accepted', ['vtable.register.keep-accepted']),
+  // drop has nothing left to free: drop.frees is blocked by keep-accepted, which states it.
+  native('free-accepted', 'frees user_data the host accepted', ['vtable.register.keep-accepted'], ['vtable.drop.frees']),
   native('duplicate-id', 'registers native.echo twice', ['vtable.register.unique-ids']),
   native('nondeterministic', 'registration order changes from one load to the next', ['vtable.register.deterministic']),
   native('factory-null', 'the factory returns NULL', ['vtable.factory.handle']),
   native('factory-same-handle', 'the factory returns the same handle every time', ['vtable.factory.handle']),
   native('drop-noop', 'drop does not free user_data', ['vtable.drop.frees']),
-  native('crash-on-reject', 'segfaults when a registration is rejected', ['vtable.register.sticky-status', 'harness.crash']),
-  native('hang-on-reject', 'register never returns once a registration is rejected', ['vtable.register.sticky-status', 'harness.timeout'], { timeoutMs: 1000 }),
-  native('version-unstable', 'abi_version answers value+1 from the second call on', ['abi.version.stable']),
-  native('version-wrong-revision', 'abi_version answers a constant other than the build\'s', ['abi.version.expected'], { expectBuildAbi: true }),
-  native('wrong-entrypoint', 'exports its register function as reflow_pack_register_v2', ['vtable.shape.symbols']),
+  // The crash cuts off sticky-status's checked call (register must return the first failure); the others only rely on register returning.
+  native('crash-on-reject', 'segfaults when a registration is rejected', ['vtable.register.sticky-status', 'harness.crash'], AFTER_REJECTION),
+  native('hang-on-reject', 'register never returns once a registration is rejected', ['vtable.register.sticky-status', 'harness.timeout'], AFTER_REJECTION, { timeoutMs: 1000 }),
+  // Two statements: the answer changes between calls (stable), and every call but the first answers other than the expected value (expected).
+  native('version-unstable', 'abi_version answers value+1 from the second call on', ['abi.version.stable', 'abi.version.expected']),
+  native('version-wrong-revision', 'abi_version answers a constant other than the build\'s', ['abi.version.expected'], undefined, { expectBuildAbi: true }),
+  native('wrong-entrypoint', 'exports its register function as reflow_pack_register_v2', ['vtable.shape.symbols'], allBut('vtable.load.dlopen', 'vtable.shape.symbols')),
   native('bad-utf8-id', 'one template id is not UTF-8', ['vtable.register.args']),
+  // The baseline's drop aborts in glibc: drop.frees owns that step; nothing else needs drop (the others keep their registrations).
+  native('drop-double-free', 'drop frees user_data twice (glibc aborts the process during the baseline unload)', ['vtable.drop.frees', 'harness.crash']),
+  native('ctor-hang', 'an ELF constructor never returns (dlopen hangs)', ['vtable.load.dlopen', 'harness.timeout'], allBut('vtable.load.dlopen'), { timeoutMs: 1000 }),
+  native('ctor-crash', 'an ELF constructor writes through a null pointer (dlopen crashes)', ['vtable.load.dlopen', 'harness.crash'], allBut('vtable.load.dlopen')),
+  native('missing-dep', 'needs libpackcheck_missing_dep.so, which does not exist (dlopen fails)', ['vtable.load.dlopen'], allBut('vtable.load.dlopen')),
 ];

@@ -36,6 +36,7 @@ export const WASM_PROPERTY_IDS = [
 ] as const;
 
 export const VTABLE_PROPERTY_IDS = [
+  'vtable.load.dlopen',
   'abi.version.stable',
   'abi.version.expected',
   'vtable.shape.symbols',

@@ -36,6 +36,7 @@ export const STATEMENTS: Record<string, string> = {
   'wasm.run.utf8-edges': 'UTF-8 edge cases in strings and port names are accepted',
   'wasm.run.large-payload': '1-16 MiB payloads never trap',
   'wasm.run.status-codes': 'the SDK codes: -1 unknown instance, -2 not UTF-8, -3 does not parse',
+  'vtable.load.dlopen': 'the shared object loads: dlopen succeeds and its constructors return',
   'vtable.shape.symbols': 'the shared object exports reflow_pack_abi_version and the register entrypoint',
   'vtable.register.null-host': 'register(NULL) answers -1 without crashing',
   'vtable.register.host-data': 'host_data comes back unchanged in every register_template call',

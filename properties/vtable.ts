@@ -3,9 +3,10 @@
 // These run inside the child process that isolates native code.
 import fc from 'fast-check';
 import { PackRegisterStatus } from '../harness/abi.ts';
-import { Violation } from '../harness/errors.ts';
+import { StepBroken, Violation } from '../harness/errors.ts';
 import type { VtableRegistration } from '../harness/ledger.ts';
 import type { AllocTracker } from '../harness/native/alloc-tracker.ts';
+import { NO_EXPECTED_ABI, noTracker, type CallKind } from '../harness/native/plan.ts';
 import { loadNativePack, MissingSymbol, type NativePack } from '../harness/native/vtable-host.ts';
 import { hex32, showBytes } from '../harness/readable.ts';
 import { acceptAllHost, describeSchedule, failureInjectingHost, hostTagArb, scheduleArb, type MockVtableHost } from '../mocks/vtable-hosts.ts';
@@ -18,12 +19,14 @@ export interface NativeContext {
   tracker: AllocTracker | null;
   /** Why there is no tracker, when there is none. */
   trackerMissing: string | null;
-  /** What an accept-all host saw on this process's first load. */
-  baseline: Baseline;
-  /** The answer of the process's first reflow_pack_abi_version() call. */
-  firstAbiVersion: number;
-  /** Reports the pack call about to be made (the parent names it if the process dies). */
-  enter(call: string): void;
+  /** What an accept-all host saw on this process's first load (null: that registration broke, see vtable.register.status-ok). */
+  baseline: Baseline | null;
+  /** The answer of the process's first reflow_pack_abi_version() call (null: not made in this process). */
+  firstAbiVersion: number | null;
+  /** The survey saw `drop` crash or hang (vtable.drop.frees): other properties keep their registrations instead of unloading. */
+  dropBroken: boolean;
+  /** Reports the pack call about to be made, and its kind (the parent names it, and attributes it, if the process dies or hangs). */
+  enter(kind: CallKind, call: string): void;
 }
 
 export interface Baseline {
@@ -55,7 +58,7 @@ const listIds = (ids: (string | null)[]) => `[${ids.map((i) => (i === null ? '<n
 
 /** Registers against `host` (tracking allocations when a tracker is there); returns the status. */
 function registerWith(ctx: NativeContext, host: MockVtableHost, what: string): number {
-  ctx.enter(`${ctx.pack.entrypoint}(vtable) with a host that will ${what}`);
+  ctx.enter(host.schedule.size === 0 && what === 'accept everything' ? 'register-all' : 'register-reject', `${ctx.pack.entrypoint}(vtable) with a host that will ${what}`);
   ctx.tracker?.enable();
   try {
     return host.register(ctx.pack);
@@ -64,16 +67,29 @@ function registerWith(ctx: NativeContext, host: MockVtableHost, what: string): n
   }
 }
 
+/**
+ * Unload: drop once per accepted registration, except one whose user_data
+ * the pack has already freed (dropping it would be the host's double free:
+ * vtable.register.keep-accepted reports it). When the survey saw drop break,
+ * the host keeps its registrations (only vtable.drop.frees calls drop then).
+ */
 function unload(ctx: NativeContext, host: MockVtableHost): void {
-  ctx.enter(`drop(user_data) of the ${host.accepted().length} accepted registrations (unload)`);
+  if (ctx.dropBroken) return;
+  for (const c of freedByPack(ctx, host)) c.dropped = true;
+  ctx.enter('drop', `drop(user_data) of the ${host.accepted().length} accepted registrations (unload)`);
   host.unload(ctx.pack);
+}
+
+/** Accepted registrations whose user_data the tracker saw freed before any drop. */
+function freedByPack(ctx: NativeContext, host: MockVtableHost) {
+  return host.accepted().filter((c) => !c.dropped && c.userDataSeq !== 0n && ctx.tracker !== null && !ctx.tracker.isLive(c.userDataSeq));
 }
 
 const seqOf = (ctx: NativeContext) => (ptr: bigint) => ctx.tracker?.seqOf(ptr) ?? 0n;
 
 const trackerSkip = (ctx: NativeContext): string | null => {
-  if (!ctx.tracker) return `no allocation tracker: ${ctx.trackerMissing}`;
-  if (!ctx.baseline.userDataTracked) return 'user_data is not a block the allocation tracker saw allocated (a capture-less closure needs no heap, or the pack brings its own allocator)';
+  if (!ctx.tracker) return noTracker(ctx.trackerMissing ?? 'unknown');
+  if (!ctx.baseline?.userDataTracked) return 'user_data is not a block the allocation tracker saw allocated (a capture-less closure needs no heap, or the pack brings its own allocator)';
   return null;
 };
 
@@ -81,17 +97,30 @@ export const nativeVersionStable: NativeProperty = {
   id: 'abi.version.stable',
   check: (ctx) =>
     runOnce(() => {
-      const seen: number[] = [];
-      for (let i = 0; i < 20; i++) {
-        ctx.enter('reflow_pack_abi_version()');
+      const seen: number[] = ctx.firstAbiVersion === null ? [] : [ctx.firstAbiVersion];
+      const between = seen.length + 10;
+      while (seen.length < 21) {
+        ctx.enter('version', 'reflow_pack_abi_version()');
         seen.push(ctx.pack.abiVersion());
-        if (i === 9) registerAndUnload(ctx);
+        // A registration between two calls; left out when the baseline registration broke (vtable.register.status-ok).
+        if (seen.length === between && ctx.baseline) registerAndUnload(ctx);
       }
-      const first = ctx.firstAbiVersion;
+      const first = seen[0]!;
       const odd = seen.findIndex((v) => v !== first);
-      if (odd >= 0) throw new Violation(`reflow_pack_abi_version() (call ${odd + 2} since load, a registration between calls 11 and 12)`, `${seen[odd]} (${hex32(seen[odd]!)}); all: ${[first, ...seen].join(', ')}`, `${first}, the value of the first call, every time`);
-    }),
+      if (odd >= 0) throw new Violation(`reflow_pack_abi_version() (call ${odd + 1} since load${ctx.baseline ? `, a registration between calls ${between} and ${between + 1}` : ''})`, `${seen[odd]} (${hex32(seen[odd]!)}); all: ${seen.join(', ')}`, `${first}, the value of the first call, every time`);
+    }, 'abi.version.stable'),
 };
+
+/** The survey's baseline: an accept-all registration, tracked. */
+export function baselineRegistration(ctx: NativeContext): { host: MockVtableHost; baseline: Baseline } {
+  const host = acceptAllHost(seqOf(ctx));
+  const status = registerWith(ctx, host, 'accept everything');
+  const baseline: Baseline = { status, ids: idsOf(host), userDataTracked: host.accepted().length > 0 && host.accepted().every((c) => c.userDataSeq !== 0n) };
+  return { host, baseline };
+}
+
+/** The survey's last step: drop every baseline registration (untracked, as a host would). */
+export const baselineDrop = (ctx: NativeContext, host: MockVtableHost): void => unload(ctx, host);
 
 function registerAndUnload(ctx: NativeContext): void {
   const host = acceptAllHost(seqOf(ctx));
@@ -101,14 +130,14 @@ function registerAndUnload(ctx: NativeContext): void {
 
 export const nativeVersionExpected: NativeProperty = {
   id: 'abi.version.expected',
-  skipReason: (ctx) => (ctx.options.expectAbi === null ? 'no expected ABI version given (use --expect-abi N or --rustc-vv FILE)' : null),
+  skipReason: (ctx) => (ctx.options.expectAbi === null ? NO_EXPECTED_ABI : null),
   check: (ctx) =>
     runOnce(() => {
-      ctx.enter('reflow_pack_abi_version()');
+      ctx.enter('version', 'reflow_pack_abi_version()');
       const got = ctx.pack.abiVersion();
       const want = ctx.options.expectAbi!;
       if (got !== want) throw new Violation('reflow_pack_abi_version()', `${got} (${hex32(got)})`, `${want} (${hex32(want)}), as given; a mismatch means the pack was built by another rustc: rebuild it`);
-    }),
+    }, 'abi.version.expected'),
 };
 
 export const shapeSymbols: NativeProperty = {
@@ -123,17 +152,17 @@ export const shapeSymbols: NativeProperty = {
         if (e instanceof MissingSymbol) throw new Violation(`loading ${ctx.pack.path}`, e.message, `the exports reflow_pack_abi_version and ${ctx.pack.entrypoint}`);
         throw e;
       }
-    }),
+    }, 'vtable.shape.symbols'),
 };
 
 export const nullHost: NativeProperty = {
   id: 'vtable.register.null-host',
   check: (ctx) =>
     runOnce(() => {
-      ctx.enter(`${ctx.pack.entrypoint}(NULL)`);
+      ctx.enter('register-null', `${ctx.pack.entrypoint}(NULL)`);
       const status = ctx.pack.register(0n, null);
       if (status !== PackRegisterStatus.NullArg) throw new Violation(`${ctx.pack.entrypoint}(NULL)`, String(status), '-1 (NullArg)');
-    }),
+    }, 'vtable.register.null-host'),
 };
 
 export const hostData: NativeProperty = {
@@ -162,7 +191,7 @@ export const registerArgs: NativeProperty = {
         if (c.factory === 0n) throw new Violation(`${call} (id ${showId(c)})`, 'factory NULL', 'a non-null factory function pointer');
         if (c.drop === 0n) throw new Violation(`${call} (id ${showId(c)})`, 'drop NULL', 'a non-null drop function pointer');
       }
-    }),
+    }, 'vtable.register.args'),
 };
 
 export const statusOk: NativeProperty = {
@@ -173,7 +202,7 @@ export const statusOk: NativeProperty = {
       const status = registerWith(ctx, host, 'accept everything');
       unload(ctx, host);
       if (status !== 0 || host.calls.length === 0) throw new Violation(`${ctx.pack.entrypoint}(vtable) with an accept-all host`, `status ${status} after ${host.calls.length} register_template call(s)`, 'status 0 and at least one registration');
-    }),
+    }, 'vtable.register.status-ok'),
 };
 
 /** A schedule and a host tag: the input of the failure-injecting properties. */
@@ -193,7 +222,7 @@ export const stickyStatus: NativeProperty = {
       const { host, status, call } = underSchedule(ctx, input);
       unload(ctx, host);
       const first = host.calls.find((c) => c.answer !== 0)?.answer ?? 0;
-      const own = ctx.baseline.status;
+      const own = ctx.baseline!.status;
       const ok = own === 0 ? status === first : status === own || status === first;
       if (!ok) {
         const answers = host.calls.map((c) => `#${c.index + 1}→${c.answer}`).join(', ');
@@ -209,7 +238,8 @@ export const continues: NativeProperty = {
       const { host, call } = underSchedule(ctx, input);
       unload(ctx, host);
       const ids = idsOf(host);
-      if (JSON.stringify(ids) !== JSON.stringify(ctx.baseline.ids)) throw new Violation(call, `registrations ${listIds(ids)}`, `the same registrations as an accept-all host sees: ${listIds(ctx.baseline.ids)}`);
+      const want = ctx.baseline!.ids;
+      if (JSON.stringify(ids) !== JSON.stringify(want)) throw new Violation(call, `registrations ${listIds(ids)}`, `the same registrations as an accept-all host sees: ${listIds(want)}`);
     })),
 };
 
@@ -254,10 +284,10 @@ export const uniqueIds: NativeProperty = {
   id: 'vtable.register.unique-ids',
   check: (ctx) =>
     runOnce(() => {
-      const ids = ctx.baseline.ids;
+      const ids = ctx.baseline!.ids;
       const dup = ids.find((id, i) => id !== null && ids.indexOf(id) !== i);
       if (dup !== undefined) throw new Violation(`${ctx.pack.entrypoint}(vtable) with an accept-all host`, `registrations ${listIds(ids)}: ${JSON.stringify(dup)} twice`, 'every template id registered once');
-    }),
+    }, 'vtable.register.unique-ids'),
 };
 
 const HANDLES_PER_REGISTRATION = 3;
@@ -272,8 +302,10 @@ export const factoryHandle: NativeProperty = {
       registerWith(ctx, host, 'accept everything');
       try {
         for (const c of host.accepted()) {
+          // A NULL factory cannot be called: vtable.register.args reports it.
+          if (c.factory === 0n) throw new StepBroken('vtable.register.args', `register_template call #${c.index + 1} (id ${showId(c)})`, 'it passed a NULL factory, so factory(user_data) cannot be called');
           for (let k = 0; k < HANDLES_PER_REGISTRATION; k++) {
-            ctx.enter(`factory(user_data ${p(c.userData)}) of ${showId(c)}, call ${k + 1}`);
+            ctx.enter('factory', `factory(user_data ${p(c.userData)}) of ${showId(c)}, call ${k + 1}`);
             const h = ctx.pack.factory(c);
             const call = `factory(user_data ${p(c.userData)}) of registration ${showId(c)}, call ${k + 1}`;
             if (h === 0n) throw new Violation(call, 'NULL', 'a non-null PackActorHandle*');
@@ -284,7 +316,7 @@ export const factoryHandle: NativeProperty = {
       } finally {
         unload(ctx, host);
       }
-    }),
+    }, 'vtable.factory.handle'),
 };
 
 export const dropFrees: NativeProperty = {
@@ -295,9 +327,15 @@ export const dropFrees: NativeProperty = {
       const host = acceptAllHost(seqOf(ctx));
       registerWith(ctx, host, 'accept everything');
       const tracked = host.accepted().filter((c) => c.userDataSeq !== 0n);
+      // drop cannot be checked on a registration without one, or on a user_data the pack already freed.
+      const noDrop = host.accepted().find((c) => c.drop === 0n);
+      if (noDrop) throw new StepBroken('vtable.register.args', `register_template call #${noDrop.index + 1} (id ${showId(noDrop)})`, 'it passed a NULL drop, so drop(user_data) cannot be called');
+      const gone = freedByPack(ctx, host)[0];
+      if (gone) throw new StepBroken('vtable.register.keep-accepted', `${ctx.pack.entrypoint}(vtable) with an accept-all host`, `the pack freed the accepted user_data ${p(gone.userData)} of ${showId(gone)} (allocation #${gone.userDataSeq}) before register returned, so drop has nothing left to free`);
       ctx.tracker!.enable();
       try {
-        unload(ctx, host);
+        ctx.enter('drop', `drop(user_data) of the ${host.accepted().length} accepted registrations (unload)`);
+        host.unload(ctx.pack);
       } finally {
         ctx.tracker!.disable();
       }
@@ -308,7 +346,7 @@ export const dropFrees: NativeProperty = {
         if (frees !== 1 || ctx.tracker!.isLive(c.userDataSeq))
           throw new Violation(`drop(user_data ${p(c.userData)}) of registration ${showId(c)}`, `allocation #${c.userDataSeq} freed ${frees} time(s)${ctx.tracker!.isLive(c.userDataSeq) ? ', still allocated' : ''}`, 'the user_data allocation freed exactly once');
       }
-    }),
+    }, 'vtable.drop.frees'),
 };
 
 export const NATIVE_BATTERY: readonly NativeProperty[] = [

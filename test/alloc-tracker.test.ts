@@ -1,10 +1,11 @@
 // The allocation tracker (harness/native/alloc-tracker.*): built once, preloaded
 // into a child node process that drives malloc/free through koffi.
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AllocTracker, isMissing, trackerEnv, trackerLibraryPath } from '../harness/native/alloc-tracker.ts';
+import { AllocTracker, isMissing, trackerBuilds, trackerEnv, trackerLibraryPath } from '../harness/native/alloc-tracker.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHILD = join(import.meta.dirname, 'fixtures', 'tracker-child.ts');
@@ -50,25 +51,44 @@ describe.skipIf(process.platform !== 'linux')('allocation tracker', () => {
     if (isMissing(first)) throw new Error(`allocation tracker unavailable: ${first.missing}`);
     expect(first.path).toMatch(/[/]\.cache[/]native[/]alloc-tracker-[0-9a-f]{16}\.so$/);
     expect(existsSync(first.path)).toBe(true);
-    const mtime = statSync(first.path).mtimeMs;
+    const builds = trackerBuilds();
 
-    const t0 = performance.now();
+    // A second call in this process answers from memory: the compiler does not run again.
     const second = trackerLibraryPath();
-    expect(performance.now() - t0).toBeLessThan(50);
     expect(second).toEqual(first);
+    expect(trackerBuilds()).toBe(builds);
 
-    // A fresh process finds the file on disk instead of building it again.
+    // A fresh process finds the file on disk instead of building it again (it never runs the compiler).
     const r = await runNode(
-      ['-e', "import('./harness/native/alloc-tracker.ts').then((m) => process.stdout.write(JSON.stringify(m.trackerLibraryPath())))"],
+      ['-e', "import('./harness/native/alloc-tracker.ts').then((m) => process.stdout.write(JSON.stringify({ lib: m.trackerLibraryPath(), builds: m.trackerBuilds() })))"],
       withoutPreload(),
     );
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual(first);
-    expect(statSync(first.path).mtimeMs).toBe(mtime);
+    expect(JSON.parse(r.stdout)).toEqual({ lib: first, builds: 0 });
 
     const env = trackerEnv();
     if (isMissing(env)) throw new Error(env.missing);
     expect(env.LD_PRELOAD?.split(':')[0]).toBe(first.path);
+  });
+
+  it('two processes building on a cold cache at once both get the one build, and leave no partial file', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'packcheck-tracker-cache-'));
+    try {
+      const env = { ...withoutPreload(), PACKCHECK_CACHE_DIR: cache };
+      const script = "import('./harness/native/alloc-tracker.ts').then((m) => process.stdout.write(JSON.stringify({ lib: m.trackerLibraryPath(), builds: m.trackerBuilds() })))";
+      const [a, b] = await Promise.all([runNode(['-e', script], env), runNode(['-e', script], env)]);
+      expect(a.status, a.stderr).toBe(0);
+      expect(b.status, b.stderr).toBe(0);
+      const [x, y] = [JSON.parse(a.stdout), JSON.parse(b.stdout)];
+      expect(x.lib.path).toMatch(new RegExp(`^${cache}/native/alloc-tracker-[0-9a-f]{16}\\.so$`));
+      expect(y.lib).toEqual(x.lib);
+      expect(readdirSync(join(cache, 'native'))).toEqual([basename(x.lib.path)]);
+      // The build that landed is a working tracker.
+      const attached = await child('attach', { ...withoutPreload(), LD_PRELOAD: x.lib.path });
+      expect(attached).toEqual({ attached: true, path: x.lib.path });
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('attach() says the tracker is missing in a process started without the preload', async () => {

@@ -28,7 +28,7 @@
 import { spawnSync } from 'node:child_process';
 import { cacheDir } from '../cache-dir.ts';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
@@ -49,6 +49,13 @@ const LIBS = ['-ldl', '-lpthread'];
 const LIBRARY_NAME = /^alloc-tracker-[0-9a-f]{16}\.so$/;
 
 let built: { path: string } | Missing | undefined;
+/** Times this process ran the compiler (tests assert a cached build is not rebuilt). */
+let compilerRuns = 0;
+
+/** How many times this process has run the C compiler to build the tracker. */
+export function trackerBuilds(): number {
+  return compilerRuns;
+}
 
 function firstLine(text: string): string {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
@@ -104,6 +111,7 @@ function build(): { path: string } | Missing {
     return { missing: `cannot create ${CACHE_DIR}: ${(e as Error).message}` };
   }
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  compilerRuns++;
   const run = spawnSync(compiler.cmd, [...compiler.args, ...CFLAGS, '-o', tmp, SOURCE, ...LIBS], {
     encoding: 'utf8',
   });
@@ -112,12 +120,18 @@ function build(): { path: string } | Missing {
     const why = run.error ? run.error.message : firstLine(`${run.stderr}\n${run.stdout}`);
     return { missing: `building the allocation tracker with ${compiler.cmd} failed: ${why}` };
   }
+  // Concurrent builds (two test workers on a cold cache) are safe: link() never
+  // replaces a file, so the first build to land is the one everybody keeps;
+  // a later one finds it there (EEXIST) and throws its own copy away.
   try {
-    renameSync(tmp, path); // atomic: a concurrent build of the same source lands on the same bytes
+    linkSync(tmp, path);
   } catch (e) {
-    rmSync(tmp, { force: true });
-    if (!existsSync(path)) return { missing: `cannot store the allocation tracker: ${(e as Error).message}` };
+    if (!existsSync(path)) {
+      rmSync(tmp, { force: true });
+      return { missing: `cannot store the allocation tracker: ${(e as Error).message}` };
+    }
   }
+  rmSync(tmp, { force: true });
   return { path };
 }
 

@@ -1,8 +1,13 @@
 // Checks a native (vtable ABI) pack. The pack runs in a child process, with
-// the allocation tracker preloaded where it can be built. A signal or abort
-// in the pack fails the property in progress and adds `harness.crash` naming
-// the signal and the call in progress; a call past --timeout-ms is killed and
-// reported as `harness.timeout`. The next property gets a fresh child.
+// the allocation tracker preloaded where it can be built. The child reports
+// every pack call (dlopen included) before making it; a signal or abort adds
+// `harness.crash` naming the signal and the call in progress, a call past
+// --timeout-ms is killed and reported as `harness.timeout`, and the next
+// property gets a fresh child. Attribution (PROPERTIES.md) follows ./plan.ts:
+// a survey step that breaks (dlopen, symbols, the first version call, the
+// baseline registration, its drop) fails the id that owns it and blocks only
+// the ids that rely on it; a call cut off inside a property fails that
+// property only when the call was its own checked step, else blocks it.
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { LoadError, type PackFile } from '../pack-file.ts';
@@ -11,8 +16,9 @@ import { ResultCollector, SURVEY } from '../results.ts';
 import { selectFrom } from '../runner.ts';
 import { trackerEnv } from './alloc-tracker.ts';
 import type { FromChild, ToChild } from './child.ts';
+import { NO_EXPECTED_ABI, PLAN, STEP_OWNER, STEP_TEXT, TRACKER_IDS, noTracker, type CallKind, type NativeStep } from './plan.ts';
 import { DEFAULT_ENTRYPOINT } from './vtable-host.ts';
-import { VTABLE_PROPERTY_IDS } from '../../properties/catalog.ts';
+import { VTABLE_PROPERTY_IDS, type VtablePropertyId } from '../../properties/catalog.ts';
 import type { CheckOptions, Outcome } from '../../properties/types.ts';
 import type { Baseline } from '../../properties/vtable.ts';
 
@@ -25,20 +31,27 @@ export interface NativeRunnerOptions extends CheckOptions {
 
 const ENTRY = new URL('./child-entry.mjs', import.meta.url);
 const POLL_MS = 50;
+/** How long a child may take to start (node and tsx), or to answer between pack calls, on top of --timeout-ms. */
+const START_GRACE_MS = 15000;
 
-type Answer = FromChild | { type: 'crash'; why: string } | { type: 'timeout'; why: string };
+/** A call the harness cut off: the process died, or a call (or the process start) did not end in time. */
+type Cut = { type: 'crash' | 'timeout'; why: string; kind: CallKind | null; call: string | null };
+type Answer = FromChild | Cut;
+const isCut = (a: Answer): a is Cut => a.type === 'crash' || a.type === 'timeout';
 
 class NativeChild {
   private readonly proc: ChildProcess;
-  private inCall: string | null = null;
+  /** The call in progress; the process start counts as one until the child first reports. */
+  private inCall: { kind: CallKind; call: string } | null = { kind: 'start', call: 'the start of the process that holds the pack' };
   private lastCall = 'none yet';
-  private since = 0;
+  /** When the call in progress began, or the child last showed life. */
+  private since = performance.now();
   private stderrTail = '';
   private pending: ((a: Answer) => void) | null = null;
   dead = false;
 
   constructor(env: Record<string, string>, private readonly timeoutMs: number) {
-    this.proc = fork(ENTRY, [], { env: { ...process.env, ...env }, execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'] });
+    this.proc = fork(ENTRY, [], { env: { ...process.env, ...env, PACKCHECK_PARENT_PID: String(process.pid) }, execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'] });
     let buf = '';
     (this.proc.stdio[4] as Readable).on('data', (d: Buffer) => {
       buf += d.toString('utf8');
@@ -46,20 +59,30 @@ class NativeChild {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
+        this.since = performance.now();
         if (line.startsWith('E ')) {
-          this.inCall = this.lastCall = line.slice(2);
-          this.since = performance.now();
+          const tab = line.indexOf('\t');
+          this.inCall = { kind: line.slice(2, tab) as CallKind, call: line.slice(tab + 1) };
+          this.lastCall = this.inCall.call;
         } else this.inCall = null;
       }
     });
     (this.proc.stderr as Readable).on('data', (d: Buffer) => (this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-600)));
-    this.proc.on('message', (m: FromChild) => this.settle(m));
+    this.proc.on('message', (m: FromChild) => {
+      this.since = performance.now();
+      this.settle(m);
+    });
     this.proc.on('exit', (code, signal) => {
       this.dead = true;
       const last = this.stderrTail.trim().split('\n').filter(Boolean).pop();
       const how = signal ? `the pack killed its process with ${signal}` : `the pack's process exited with code ${code}`;
-      this.settle({ type: 'crash', why: `${how} during ${this.inCall ?? this.lastCall}${last ? ` (stderr: ${last.trim()})` : ''}` });
+      const call = this.inCall ?? null;
+      this.settle({ type: 'crash', why: `${how} during ${call?.call ?? this.lastCall}${last ? ` (stderr: ${last.trim()})` : ''}`, kind: call?.kind ?? null, call: call?.call ?? null });
     });
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
   }
 
   private settle(a: Answer) {
@@ -70,20 +93,24 @@ class NativeChild {
 
   ask(msg: ToChild): Promise<Answer> {
     return new Promise((resolve) => {
+      // The timer covers the whole request: a pack call past --timeout-ms, the
+      // process start, and a child that never answers at all.
+      if (this.inCall === null) this.since = performance.now();
       const timer = setInterval(() => {
-        if (this.inCall !== null && performance.now() - this.since > this.timeoutMs) {
-          clearInterval(timer);
-          const call = this.inCall;
-          this.pending = null;
-          this.kill();
-          resolve({ type: 'timeout', why: `${call} did not return within ${this.timeoutMs} ms (--timeout-ms); its process was killed and the check went on` });
-        }
+        const c = this.inCall;
+        const limit = c && c.kind !== 'start' ? this.timeoutMs : this.timeoutMs + START_GRACE_MS;
+        if (performance.now() - this.since <= limit) return;
+        clearInterval(timer);
+        this.pending = null;
+        this.kill();
+        const what = c ? (c.kind === 'start' ? `${c.call} did not end` : `${c.call} did not return`) : 'the process that holds the pack did not answer';
+        resolve({ type: 'timeout', why: `${what} within ${limit} ms${c && c.kind !== 'start' ? ' (--timeout-ms)' : ''}; its process was killed and the check went on`, kind: c?.kind ?? null, call: c?.call ?? null });
       }, POLL_MS);
       this.pending = (a) => {
         clearInterval(timer);
         resolve(a);
       };
-      if (this.dead) this.settle({ type: 'crash', why: 'the process had already ended' });
+      if (this.dead) this.settle({ type: 'crash', why: 'the process had already ended', kind: null, call: null });
       else this.proc.send(msg);
     });
   }
@@ -94,6 +121,9 @@ class NativeChild {
   }
 }
 
+const harnessId = (a: Cut) => (a.type === 'timeout' ? 'harness.timeout' : 'harness.crash');
+const verb = (a: Cut) => (a.type === 'timeout' ? 'hung' : 'crashed');
+
 export async function checkNativePack(file: PackFile, opts: NativeRunnerOptions): Promise<PackReport> {
   const t0 = performance.now();
   if (process.platform !== 'linux' && process.platform !== 'darwin') throw new LoadError(`${file.path}: native packs are checked on Linux (and, untested, macOS) only`);
@@ -103,76 +133,139 @@ export async function checkNativePack(file: PackFile, opts: NativeRunnerOptions)
   const env = trackerEnv();
   const childEnv = 'missing' in env ? {} : env;
   const ids = selectFrom(VTABLE_PROPERTY_IDS, opts.only, opts.skip);
-  const init: ToChild = { type: 'init', path: file.path, entrypoint, options };
+  const load: Omit<Extract<ToChild, { type: 'load' }>, 'dropBroken'> = { type: 'load', path: file.path, entrypoint, options };
 
-  /** A fresh child, loaded and baselined; or the outcome that stopped it. */
-  const start = async (): Promise<{ child: NativeChild; ready: Extract<FromChild, { type: 'ready' }> } | { failure: Answer }> => {
-    const child = new NativeChild(childEnv, opts.timeoutMs);
-    const a = await child.ask(init);
-    if (a.type === 'ready') return { child, ready: a };
-    child.kill();
-    return { failure: a };
-  };
-
+  const broken = new Set<NativeStep>();
   let abiVersion: number | null = null;
   let baseline: Baseline | null = null;
-  let current: NativeChild | null = null;
-  const first = await start();
-  if ('failure' in first) {
-    const f = first.failure;
-    if (f.type === 'load-error') {
-      for (const id of ids) {
-        if (id === 'vtable.shape.symbols') results.record(id, { status: 'failed', runs: 1, message: `loading ${file.path}: ${f.message}` }, 0);
-        else results.record(id, { status: 'skipped', runs: 0, message: 'the pack could not be loaded with its symbols (see vtable.shape.symbols)' }, 0);
-      }
-    } else {
-      const why = 'why' in f ? f.why : 'unexpected answer';
-      results.record(f.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `while surveying the pack (load, ABI version, accept-all registration): ${why}` }, 0, SURVEY);
-      for (const id of ids) results.record(id, { status: 'failed', runs: 0, message: `not evaluated: the pack ${f.type === 'timeout' ? 'hung' : 'crashed'} on its first registration (see the harness result)` }, 0);
-    }
-  } else {
-    current = first.child;
-    abiVersion = first.ready.abiVersion;
-    baseline = first.ready.baseline;
-    for (const id of ids) {
-      const started = performance.now();
-      if (id === 'vtable.register.deterministic') {
-        // Two loads in two fresh processes: the first child's baseline and a second child's.
-        const second = await start();
-        const took = performance.now() - started;
-        if ('failure' in second) recordFailure(results, id, second.failure, took);
-        else {
-          second.child.kill();
-          const a = JSON.stringify(baseline.ids);
-          const b = JSON.stringify(second.ready.baseline.ids);
-          results.record(id, a === b ? { status: 'passed', runs: 2 } : { status: 'failed', runs: 2, message: `${entrypoint}(vtable) with an accept-all host, in two fresh processes\n    returned: registrations ${a} in the first, ${b} in the second\n    expected: the same ids in the same order` }, took);
-        }
-        continue;
-      }
-      if (!current || current.dead) {
-        const s = await start();
-        if ('failure' in s) {
-          recordFailure(results, id, s.failure, performance.now() - started);
-          continue;
-        }
-        current = s.child;
-      }
-      const a = await current.ask({ type: 'property', id });
-      const took = performance.now() - started;
-      if (a.type === 'result') results.record(id, a.outcome, a.durationMs);
-      else recordFailure(results, id, a, took);
-    }
-    current?.kill();
-  }
+  let loadedOnce = false;
 
-  const templates = (baseline?.ids ?? []).map((name, factoryId) => ({ name: name ?? '<not UTF-8>', factoryId, inports: [], outports: [] }));
+  /** A survey step broke: its owner fails (once), a harness result names the cut-off call. */
+  const stepBroke = (step: NativeStep, a: Cut | { message: string }, took: number) => {
+    broken.add(step);
+    const owner = STEP_OWNER[step];
+    if ('why' in a) results.record(harnessId(a), { status: 'failed', runs: 1, message: `while surveying the pack (${STEP_TEXT[step]}): ${a.why}` }, took, owner);
+    if (results.has(owner)) return;
+    let message: string;
+    if ('why' in a) message = `${STEP_TEXT[step]}: the pack ${verb(a)}: ${a.why}`;
+    else if (step === 'dlopen') message = `dlopen(${file.path})\n    returned: an error: ${a.message}\n    expected: the shared object loads (every library it needs found, its constructors return)`;
+    else message = `loading ${file.path}\n    returned: ${a.message}\n    expected: the exports reflow_pack_abi_version and ${entrypoint}`;
+    results.record(owner, { status: 'failed', runs: 1, reached: 1, step: STEP_TEXT[step], message }, took);
+  };
+
+  /**
+   * A fresh child, loaded and surveyed (every step not known broken); null
+   * when the pack cannot be loaded at all. A step that breaks is recorded and
+   * the survey starts over in another fresh child without it.
+   */
+  const prepare = async (): Promise<{ child: NativeChild; baseline: Baseline | null } | Cut | null> => {
+    for (;;) {
+      if (broken.has('dlopen') || broken.has('symbols')) return null;
+      const s0 = performance.now();
+      const child = new NativeChild(childEnv, opts.timeoutMs);
+      const a = await child.ask({ ...load, dropBroken: broken.has('drop') });
+      if (a.type !== 'loaded') {
+        child.kill();
+        // A pack that loaded before and not now: the property that asked is cut off, not the load.
+        if (loadedOnce) return isCut(a) ? a : { type: 'crash', why: `the pack loaded before but not now: ${'message' in a ? a.message : a.type}`, kind: 'dlopen', call: `dlopen(${file.path})` };
+        if (a.type === 'load-error') stepBroke(a.step, a, performance.now() - s0);
+        else if (isCut(a)) {
+          // A cut-off before dlopen began (the process did not start) is the harness's, not the pack's.
+          if (a.kind === 'dlopen') stepBroke('dlopen', a, performance.now() - s0);
+          else return a;
+        }
+        return null;
+      }
+      if (!loadedOnce && ids.includes('vtable.load.dlopen')) results.record('vtable.load.dlopen', { status: 'passed', runs: 1, reached: 1 }, performance.now() - s0);
+      loadedOnce = true;
+      let seen: Baseline | null = null;
+      let again = false;
+      for (const step of ['version', 'register', 'drop'] as const) {
+        if (broken.has(step) || (step === 'drop' && broken.has('register'))) continue;
+        const t = performance.now();
+        const r = await child.ask({ type: 'step', step });
+        if (isCut(r)) {
+          stepBroke(step, r, performance.now() - t);
+          again = true;
+          break;
+        }
+        if (r.type !== 'step-done') throw new Error(`the native child answered ${r.type} to the ${step} step`);
+        if (r.abiVersion !== undefined) abiVersion ??= r.abiVersion;
+        if (r.baseline) {
+          seen = r.baseline;
+          baseline ??= r.baseline;
+        }
+      }
+      if (!again) return { child, baseline: seen };
+      child.kill();
+    }
+  };
+
+  /** A call cut off inside property `id`: its failure when the call was its own checked step, else blocked by the harness result. */
+  const attribute = (id: VtablePropertyId, a: Cut, took: number) => {
+    results.record(harnessId(a), { status: 'failed', runs: 1, message: `during ${id}: ${a.why}` }, took, id);
+    if (a.kind && PLAN[id].checks.includes(a.kind)) results.record(id, { status: 'failed', runs: 1, reached: 1, message: `the pack ${verb(a)}: ${a.why}` }, took);
+    else results.record(id, { status: 'skipped', runs: 0, reached: 0, blockedBy: harnessId(a), step: a.call ?? 'the process that holds the pack', message: `not evaluated: a step it relies on was cut off (see ${harnessId(a)}): ${a.why}` }, took);
+  };
+
+  let current: NativeChild | null = null;
+  let currentBaseline: Baseline | null = null;
+  const trackerMissing = 'missing' in env ? env.missing : null;
+
+  const evaluate = async (id: VtablePropertyId) => {
+    if (results.has(id)) return;
+    const started = performance.now();
+    if (id === 'abi.version.expected' && options.expectAbi === null) return void results.record(id, { status: 'skipped', runs: 0, message: NO_EXPECTED_ABI }, 0);
+    if (trackerMissing !== null && TRACKER_IDS.includes(id)) return void results.record(id, { status: 'skipped', runs: 0, message: noTracker(trackerMissing) }, 0);
+    if (!current || current.dead) {
+      const s = await prepare();
+      if (s && 'child' in s) [current, currentBaseline] = [s.child, s.baseline];
+      else if (s) return attribute(id, s, performance.now() - started);
+    }
+    if (results.has(id)) return; // its own survey step broke
+    const step = PLAN[id].relies.find((x) => broken.has(x));
+    if (step) return void results.record(id, { status: 'skipped', runs: 0, reached: 0, blockedBy: STEP_OWNER[step], step: STEP_TEXT[step], message: `not evaluated: a step it relies on broke (see ${STEP_OWNER[step]}): ${STEP_TEXT[step]}` }, 0);
+    if (id === 'vtable.load.dlopen') return; // recorded by the load
+    if (!current || current.dead) return void results.record(id, { status: 'errored', runs: 0, message: 'harness error (please report): no process holds the pack' }, 0);
+    if (id === 'vtable.register.deterministic') {
+      // Two loads in two fresh processes: this child's baseline and another fresh child's.
+      const second = await prepare();
+      const took = performance.now() - started;
+      if (second && 'child' in second) second.child.kill();
+      else if (second) return attribute(id, second, took);
+      const [a, b] = [currentBaseline, second?.baseline ?? null];
+      if (!a || !b) return evaluate(id); // the registration broke meanwhile: blocked by its owner
+      const x = JSON.stringify(a.ids);
+      const y = JSON.stringify(b.ids);
+      return void results.record(id, x === y ? { status: 'passed', runs: 2, reached: 2 } : { status: 'failed', runs: 2, reached: 2, message: `${entrypoint}(vtable) with an accept-all host, in two fresh processes\n    returned: registrations ${x} in the first, ${y} in the second\n    expected: the same ids in the same order` }, took);
+    }
+    const a = await current.ask({ type: 'property', id });
+    const took = performance.now() - started;
+    if (a.type === 'result') results.record(id, a.outcome, a.durationMs);
+    else if (isCut(a)) attribute(id, a, took);
+    else results.record(id, { status: 'errored', runs: 0, message: `harness error (please report): the native child answered ${a.type} out of turn` }, took);
+  };
+
+  // The survey (in the first child), then every selected id, then any id a result is blocked by that --only/--skip left out.
+  const first = await prepare();
+  if (first && 'child' in first) [current, currentBaseline] = [first.child, first.baseline];
+  else if (first) {
+    // The process never got as far as dlopen: nothing was checked.
+    results.record(harnessId(first), { status: 'failed', runs: 1, message: `while starting the process that holds the pack: ${first.why}` }, 0, SURVEY);
+    for (const id of ids) results.record(id, { status: 'skipped', runs: 0, reached: 0, blockedBy: harnessId(first), step: first.call ?? 'start the process that holds the pack', message: `not evaluated: the process that holds the pack did not start (see ${harnessId(first)})` }, 0);
+  }
+  for (const id of ids) await evaluate(id);
+  for (const tried = new Set<string>(); ; ) {
+    const missing = results.missingBlockers().filter((b): b is VtablePropertyId => (VTABLE_PROPERTY_IDS as readonly string[]).includes(b) && !tried.has(b));
+    if (!missing.length) break;
+    for (const id of missing) {
+      tried.add(id);
+      await evaluate(id);
+    }
+  }
+  (current as NativeChild | null)?.kill();
+
+  const templates = ((baseline as Baseline | null)?.ids ?? []).map((name, factoryId) => ({ name: name ?? '<not UTF-8>', factoryId, inports: [], outports: [] }));
   const pack = { path: file.path, sha256: file.sha256, abi: 'vtable' as const, abiVersion, templates, imports: [] };
   return packReport(pack, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered(ids), t0);
-}
-
-function recordFailure(results: ResultCollector, id: string, a: Answer, took: number): void {
-  const why = 'why' in a ? a.why : a.type === 'load-error' ? a.message : 'the child answered out of turn';
-  const outcome: Outcome = { status: 'failed', runs: 0, message: a.type === 'timeout' ? `the pack hung: ${why}` : `the pack crashed: ${why}` };
-  results.record(id, outcome, took);
-  results.record(a.type === 'timeout' ? 'harness.timeout' : 'harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${why}` }, took, id);
 }

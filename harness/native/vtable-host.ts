@@ -3,7 +3,7 @@
 // `register_template` is a JS callback, and calls `factory` and `drop`
 // through the pointers the pack passed. Pointers are BigInts (koffi 3).
 // This runs only inside the child process that isolates native code.
-import koffi from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
 import type { TemplateCall } from '../ledger.ts';
 
 export const DEFAULT_ENTRYPOINT = 'reflow_pack_register';
@@ -45,8 +45,18 @@ export interface NativePack {
 
 export class MissingSymbol extends Error {}
 
+/** dlopen: loads the shared object (its ELF constructors run here); throws with the loader's message. */
+export function openLibrary(path: string): LibraryHandle {
+  return koffi.load(path);
+}
+
+/** Loads the pack: dlopen, then both symbols (a missing one is a MissingSymbol). */
 export function loadNativePack(path: string, entrypoint = DEFAULT_ENTRYPOINT): NativePack {
-  const lib = koffi.load(path);
+  return bindPack(openLibrary(path), path, entrypoint);
+}
+
+/** The pack's two symbols in an opened library; throws MissingSymbol when one is not exported. */
+export function bindPack(lib: LibraryHandle, path: string, entrypoint = DEFAULT_ENTRYPOINT): NativePack {
   const symbol = <T>(decl: string, name: string): T => {
     try {
       return lib.func(decl) as T;

@@ -32,7 +32,7 @@
 //! double-free-rejected, free-accepted, duplicate-id, nondeterministic,
 //! factory-null, factory-same-handle, drop-noop, crash-on-reject,
 //! version-unstable, version-wrong-revision, wrong-entrypoint, bad-utf8-id,
-//! hang-on-reject.
+//! hang-on-reject, drop-double-free, ctor-hang, ctor-crash, missing-dep.
 //!
 //! Probe (NOT a defect): panic-in-register — the author-level register
 //! function panics after two registrations; a correct pack catches the panic
@@ -80,6 +80,10 @@ pub extern "C" fn reflow_pack_abi_version() -> u32 {
     if cfg!(mutant = "version-wrong-revision") {
         return ABI_VERSION ^ 1;
     }
+    #[cfg(mutant = "missing-dep")]
+    {
+        return ABI_VERSION ^ unsafe { packcheck_missing_dep() };
+    }
     ABI_VERSION
 }
 
@@ -109,9 +113,41 @@ pub struct PackHostVtable {
     pub register_template: Option<RegisterTemplateFn>,
 }
 
-#[cfg(mutant = "double-free-rejected")]
+#[cfg(any(mutant = "double-free-rejected", mutant = "drop-double-free"))]
 extern "C" {
     fn free(p: *mut c_void);
+}
+
+// ───────────────────────────── load-time mutants ─────────────────────────────
+
+/// ctor-hang: an ELF constructor (run by dlopen) that never returns.
+#[cfg(mutant = "ctor-hang")]
+extern "C" fn constructor_hangs() {
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+#[cfg(mutant = "ctor-hang")]
+#[used]
+#[link_section = ".init_array"]
+static CONSTRUCTOR: extern "C" fn() = constructor_hangs;
+
+/// ctor-crash: an ELF constructor that writes through a null pointer.
+#[cfg(mutant = "ctor-crash")]
+extern "C" fn constructor_crashes() {
+    unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u32>(), 0xdead) };
+}
+#[cfg(mutant = "ctor-crash")]
+#[used]
+#[link_section = ".init_array"]
+static CONSTRUCTOR: extern "C" fn() = constructor_crashes;
+
+// missing-dep: needs libpackcheck_missing_dep.so, a stub the build links
+// against in a temporary folder and then deletes (packs-under-test/build.ts).
+#[cfg(mutant = "missing-dep")]
+#[link(name = "packcheck_missing_dep")]
+extern "C" {
+    fn packcheck_missing_dep() -> u32;
 }
 
 // ───────────────────────────── actors and factories ─────────────────────────────
@@ -199,6 +235,9 @@ unsafe extern "C" fn drop_trampoline(user_data: *mut c_void) {
         return;
     }
     free_user_data(user_data);
+    // drop-double-free: frees the block a second time (glibc aborts).
+    #[cfg(mutant = "drop-double-free")]
+    free(user_data);
 }
 
 /// Frees a `user_data` block made by `PackHost::register`. A cached handle
