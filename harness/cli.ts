@@ -13,7 +13,8 @@ import { toHtml } from './report/html.ts';
 import { catalogListing } from '../properties/statements.ts';
 import { DEFAULTS } from './replay.ts';
 import { corpusReport, writeJson } from './report/json.ts';
-import { TOOL, type PackReport, type PropertyResult } from './report/model.ts';
+import { packReport, TOOL, type PackReport, type PropertyResult } from './report/model.ts';
+import { lifeline } from './lifeline.ts';
 import { notAPackLine, packHeader, resultLine, resultLines, summaryLine } from './report/terminal.ts';
 import { checkWasmPack, type RunnerOptions } from './runner.ts';
 import { checkNativePack } from './native/runner.ts';
@@ -272,15 +273,28 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
       throw e;
     }
   }
-  if (!parsed.seedGiven && !parsed.quiet) out(`packcheck: seed ${opts.seed} (pass --seed ${opts.seed} to repeat this run)`);
   const started = performance.now();
   const reports: PackReport[] = [];
   const progress = new Progress(parsed.quiet);
+  let current: { file: PackFile; results: PropertyResult[] } | null = null;
+  // Stopped from outside: the report of what was checked so far, marked as interrupted.
+  const disarm = lifeline((why) => {
+    progress.clear();
+    const partial = current ? [...reports, interruptedReport(current.file, current.results, opts, why)] : reports;
+    if (partial.length) writeOutputs(parsed, partial.length === 1 ? partial[0] : corpusReport(partial, partial[0]!.options, Math.round(performance.now() - started)), partial, err);
+    err(`packcheck: stopped: ${why}; ${parsed.json || parsed.junit || parsed.html ? 'the reports hold what was checked so far' : 'nothing more was checked'}`);
+  });
+  if (!parsed.seedGiven && !parsed.quiet) out(`packcheck: seed ${opts.seed} (pass --seed ${opts.seed} to repeat this run)`);
   for (const { file, expectAbi } of files) {
     let done = 0;
     const name = basename(file.path).slice(0, 24);
+    current = { file, results: [] };
+    const seen = current.results;
     // Most useful first: the line is cut to the terminal's width.
-    const onResult = (r: PropertyResult) => progress.show(`${name}: ${++done} done, last ${r.id} ${r.status}`);
+    const onResult = (r: PropertyResult) => {
+      seen.push(r);
+      progress.show(`${name}: ${++done} done, last ${r.id} ${r.status}`);
+    };
     const onProgress = (running: string[], runs: number) => progress.show(`${name}: ${done} done, ${runs} runs, running ${running.join(', ') || '…'}`);
     const rep = await checkFile(file, { ...opts, expectAbi, onResult, onProgress }, parsed).catch((e: unknown) => {
       if (e instanceof LoadError) return e;
@@ -300,10 +314,19 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
       out(summaryLine(rep));
     }
     reports.push(rep);
+    current = null;
   }
+  disarm();
   const json = reports.length === 1 ? reports[0] : corpusReport(reports, reports[0]!.options, Math.round(performance.now() - started));
   if (!writeOutputs(parsed, json, reports, err)) return 2;
   return reports.some((r) => r.exitCode !== 0) ? 1 : 0;
+}
+
+/** The report@1 of a check stopped from outside: the results so far, exit code 1, and why it stopped. */
+function interruptedReport(file: PackFile, results: PropertyResult[], opts: Parsed['opts'], why: string): PackReport {
+  const abi = file.kind === 'wasm' ? 'wasm' : file.kind === 'elf' ? 'vtable' : file.kind === 'zip' ? 'bundle' : null;
+  const rep = packReport({ path: file.path, sha256: file.sha256, abi, abiVersion: null, templates: [], imports: [] }, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results, performance.now());
+  return { ...rep, exitCode: 1, interrupted: why };
 }
 
 function isDirectory(p: string): boolean {
@@ -338,7 +361,23 @@ async function corpusCli(parsed: Parsed, out: Out, err: Out): Promise<number> {
   if (!parsed.quiet) out(`packcheck: ${files.length} pack(s)${parsed.shard ? ` in shard ${parsed.shard.index}/${parsed.shard.count} of ${all.length}` : ''}, seed ${opts.seed}, ${parsed.jobs} at a time`);
   const started = performance.now();
   const progress = new Progress(parsed.quiet);
-  const reports = await checkCorpus(files, { childArgs: childArgs(parsed), options, jobs: parsed.jobs, onPack: (r, done, total) => progress.show(`packcheck: ${done}/${total} packs (${basename(r.pack.path)} ${r.exitCode ? 'failed' : 'conforms'})`) });
+  const finished: PackReport[] = [];
+  // Stopped from outside: the children end with us, and the corpus report holds the packs checked so far.
+  const disarm = lifeline((why) => {
+    progress.clear();
+    if (finished.length) writeOutputs(parsed, { ...corpusReport(finished, options, Math.round(performance.now() - started)), shard: parsed.shard ?? null, exitCode: 1, interrupted: why }, finished, err);
+    err(`packcheck: stopped: ${why}; ${finished.length} of ${files.length} pack(s) had been checked`);
+  });
+  const reports = await checkCorpus(files, {
+    childArgs: childArgs(parsed),
+    options,
+    jobs: parsed.jobs,
+    onPack: (r, done, total) => {
+      finished.push(r);
+      progress.show(`packcheck: ${done}/${total} packs (${basename(r.pack.path)} ${r.exitCode ? 'failed' : 'conforms'})`);
+    },
+  });
+  disarm();
   progress.clear();
   if (!parsed.quiet) {
     for (const r of reports) {
@@ -395,7 +434,9 @@ async function checkHostCli(parsed: Parsed, out: (s: string) => void, err: (s: s
   }
   const { opts } = parsed;
   if (!parsed.seedGiven) out(`packcheck: seed ${opts.seed} (pass --seed ${opts.seed} to repeat this run)`);
+  const disarm = lifeline((why) => err(`packcheck: stopped: ${why}; the host check did not finish and no report was written`));
   const rep = await checkHost(adapter, opts);
+  disarm();
   out(`packcheck host ${adapter}`);
   out(`  seed ${opts.seed}, ${opts.runs} runs per property (a fifth for the lifecycle properties), timeout ${opts.timeoutMs} ms per adapter call`);
   for (const l of resultLines(rep.results)) out(l);

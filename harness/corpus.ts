@@ -4,6 +4,7 @@
 // that takes its checker down takes only that child. Shard reports merge
 // into the corpus@1 report an unsharded run would have given.
 import { execFile } from 'node:child_process';
+import { track } from './lifeline.ts';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -80,7 +81,7 @@ export async function checkCorpus(files: string[], opts: CorpusOptions): Promise
     new Promise<void>((resolveOne) => {
       const path = sorted[i]!;
       const json = join(tmp, `${i}.json`);
-      execFile(process.execPath, [BIN, path, '--json', json, '--quiet', '--jobs', '1', ...opts.childArgs], { maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } }, (err, _stdout, stderr) => {
+      track(execFile(process.execPath, [BIN, path, '--json', json, '--quiet', '--jobs', '1', ...opts.childArgs], { maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } }, (err, _stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? null) : 0;
         let rep: PackReport;
         if (code === 2) rep = loadFailure(path, stderr.trim().split('\n')[0]!.replace(/^packcheck: /, '') || 'could not be loaded as a pack', 'harness.load', opts.options);
@@ -94,7 +95,7 @@ export async function checkCorpus(files: string[], opts: CorpusOptions): Promise
         reports[i] = rep;
         opts.onPack?.(rep, ++done, sorted.length);
         resolveOne();
-      });
+      }));
     });
   const lane = async () => {
     for (let i = next++; i < sorted.length; i = next++) await one(i);

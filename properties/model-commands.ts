@@ -166,7 +166,10 @@ function allInports(ctx: PropertyContext): string[] {
 
 export function lifecycleCommands(ctx: PropertyContext): fc.Arbitrary<Cmd>[] {
   const n = ctx.survey.templates.length;
-  const create = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: Math.max(n - 1, 0) }) }, { weight: 1, arbitrary: fc.integer({ min: n, max: 0xffffffff }) }).map((f) => new CreateCmd(f));
+  // Registered factory ids (as the pack numbered them) and others.
+  const ids = ctx.survey.templates.map((t) => t.factoryId);
+  const registered = ids.length ? fc.constantFrom(...ids) : fc.constant(0);
+  const create = fc.oneof({ weight: 4, arbitrary: registered }, { weight: 1, arbitrary: fc.integer({ min: n, max: 0xffffffff }) }).map((f) => new CreateCmd(f));
   return [
     create,
     create, // twice the weight: enough live instances to matter

@@ -91,10 +91,10 @@ export const instanceNoLeak: PackProperty = {
   skipReason: needsTemplates,
   check: (ctx) =>
     measureGrowth(ctx, 'wasm.instance.no-leak', `a cycle creates an instance (factories in turn), runs it once on ${JSON.stringify('{"input":{}}')}, frees the result and destroys it`, (host) => {
-      const n = ctx.survey.templates.length;
+      const factories = ctx.survey.templates.map((t) => t.factoryId);
       let k = 0;
       return () => {
-        const id = host.create(k++ % n);
+        const id = host.create(factories[k++ % factories.length]!);
         host.run(id, NO_LEAK_PAYLOAD);
         host.destroy(id);
         return host.ledger.highestEnd;

@@ -128,7 +128,7 @@ export const runUnknownInstance: PackProperty = {
       ctx.options.runs,
       fc.property(fc.nat({ max: 3 }), fc.oneof(fc.constant(0), fc.nat({ max: 0xffffffff })), (live, stray) => {
         const host = ctx.fresh();
-        const ids = Array.from({ length: live }, (_, i) => createLive(host, i % ctx.survey.templates.length));
+        const ids = Array.from({ length: live }, (_, i) => createLive(host, ctx.survey.templates[i % ctx.survey.templates.length]!.factoryId));
         if (ids.includes(stray)) return notReached('the stray id drawn was a live instance'); // only ids the pack did not issue are in question
         demandErrorJson(host.run(stray, utf8('{"input":{}}')), `a non-zero status with error JSON: ${stray} is not a live instance (live: [${ids.join(', ')}])`);
       }),

@@ -92,3 +92,51 @@ describe('packcheck exit codes and usage errors', () => {
     expect(rep.exitCode).toBe(0);
   });
 });
+
+describe('packcheck never outlives its caller', () => {
+  // A pack whose start function never returns, with a limit far beyond the test: packcheck sits in its survey.
+  const hanging = async () => (await import('../packs-under-test/build.ts')).buildMutant((await import('../packs-under-test/manifest.ts')).MUTANTS.find((m) => m.name === 'wat-start-hangs')!, null);
+  // Running, not a zombie: an orphan that exited waits for a reaper this sandbox may not have.
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const gone = async (pid: number) => {
+    while (alive(pid)) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  it('on SIGTERM it stops its workers, writes what it has and exits 1', async () => {
+    const json = join(tmp, 'interrupted.json');
+    // No --seed: the seed line on stdout says the run has started.
+    const child = (await import('node:child_process')).spawn(process.execPath, [BIN, (await hanging())!, '--timeout-ms', '600000', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    await new Promise<void>((r) => child.stdout.once('data', () => r()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/stopped: packcheck received SIGTERM/);
+    const rep = JSON.parse(readFileSync(json, 'utf8'));
+    expect(rep.interrupted).toMatch(/SIGTERM/);
+    expect(rep.exitCode).toBe(1);
+  }, 30000);
+
+  it('when the process that started it dies, it ends too', async () => {
+    const cp = await import('node:child_process');
+    // A shell starts packcheck in the background and prints its pid; then the shell is killed outright.
+    const log = join(tmp, 'orphan.out');
+    writeFileSync(log, '');
+    const sh = cp.spawn('sh', ['-c', `"${process.execPath}" "${BIN}" "${(await hanging())!}" --timeout-ms 600000 >"${log}" 2>&1 & echo $!; wait`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = Number(await new Promise<string>((r) => sh.stdout.once('data', (d: Buffer) => r(d.toString().trim()))));
+    // Its seed line: the run has started.
+    while (!readFileSync(log, 'utf8').includes('seed')) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid)).toBe(true);
+    sh.kill('SIGKILL');
+    await gone(pid);
+    expect(alive(pid)).toBe(false);
+    expect(readFileSync(log, 'utf8')).toMatch(/stopped: the process that started packcheck \(pid \d+\) is gone/);
+  }, 30000);
+});

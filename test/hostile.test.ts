@@ -9,22 +9,33 @@ import { WASM_PROPERTY_IDS } from '../properties/catalog.ts';
 import { buildMutant, watToWasm } from '../packs-under-test/build.ts';
 import { MUTANTS } from '../packs-under-test/manifest.ts';
 import { check, rustc } from './support/check.ts';
+import { notAPackLine, resultLines } from '../harness/report/terminal.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'packcheck-hostile-'));
 const mutant = (name: string) => buildMutant(MUTANTS.find((m) => m.name === name)!, null).then((p) => p!);
 const byId = (rep: Awaited<ReturnType<typeof check>>, id: string) => rep.results.filter((r) => r.id === id);
 
 describe('hostile packs', () => {
-  it('a module without the exports fails wasm.shape.exports and skips what it cannot call', async () => {
-    const f = join(tmp, 'empty.wasm');
-    writeFileSync(f, await watToWasm('(module (memory (export "memory") 1))'));
+  it('a wasm module that is not a Reflow pack (a WASI-style plugin) gets one verdict: wasm.shape.exports, the rest blocked by it', async () => {
+    const f = join(tmp, 'wasi-plugin.wasm');
+    writeFileSync(f, await watToWasm('(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))'));
     const rep = await check(f);
     const shape = byId(rep, 'wasm.shape.exports')[0]!;
     expect(shape.status).toBe('failed');
     expect(shape.message).toMatch(/export "__reflow_pack_actor_run" is missing/);
     expect(shape.message).toMatch(/import "env.__reflow_pack_register_template" is missing/);
-    const others = rep.results.filter((r) => r.id !== 'wasm.shape.exports');
-    expect(others.every((r) => r.status === 'skipped' && /needs the export/.test(r.message ?? ''))).toBe(true);
+    expect(rep.results.filter((r) => r.status === 'failed').map((r) => r.id)).toEqual(['wasm.shape.exports']);
+    // Instantiation itself is evaluated (it needs no export) and passes; everything else is blocked.
+    expect(byId(rep, 'wasm.load.instantiate')[0]!.status).toBe('passed');
+    const others = rep.results.filter((r) => r.id !== 'wasm.shape.exports' && r.id !== 'wasm.load.instantiate');
+    expect(others.length).toBe(WASM_PROPERTY_IDS.length - 2);
+    for (const r of others) {
+      expect(r.status).toBe('skipped');
+      expect(r.blockedBy).toBe('wasm.shape.exports');
+      expect(r.message).toMatch(/the pack lacks __reflow_pack_/);
+    }
+    expect(notAPackLine(rep)).toMatch(/does not look like a Reflow pack/);
+    expect(resultLines(rep.results).join('\n')).toMatch(new RegExp(`${others.length} properties blocked by wasm\\.shape\\.exports`));
     expect(rep.exitCode).toBe(1);
   });
 
@@ -51,11 +62,12 @@ describe('hostile packs', () => {
     expect(rep.results.filter((x) => x.status === 'errored')).toEqual([]);
   });
 
-  it('a wild pointer from alloc is a failed property, not a RangeError', async () => {
+  it('a wild pointer from alloc is a failed property, not a RangeError; what cannot place its blocks is blocked by it', async () => {
     const rep = await check(await mutant('wat-alloc-wild-pointer'));
     expect(byId(rep, 'wasm.alloc.bounds')[0]!.message).toMatch(/returned: 2147483640 \(the block would end at/);
     const large = byId(rep, 'wasm.run.large-payload')[0]!;
-    expect(large.status).toBe('failed');
+    expect(large.status).toBe('skipped');
+    expect(large.blockedBy).toBe('wasm.alloc.bounds');
     expect(large.message).toMatch(/past the end of memory/);
     expect(rep.results.filter((x) => x.status === 'errored')).toEqual([]);
   });

@@ -62,6 +62,8 @@ export interface PackReport {
   summary: Summary;
   exitCode: 0 | 1;
   timeline?: Sample[];
+  /** Set when the run was stopped from outside (a signal, the caller gone): the results are those checked so far. */
+  interrupted?: string;
 }
 
 /** The statuses that force exit 1. */
