@@ -10,7 +10,8 @@ export function shellWord(s: string): string {
 
 /** `subcommand`: `host` for host checks (`packcheck host ADAPTER …`). */
 export function replayLine(packPath: string, id: string, opts: CheckOptions, fcPath?: string, subcommand?: string): string {
-  const words = ['packcheck', ...(subcommand ? [subcommand] : []), shellWord(packPath), '--only', id, '--seed', String(opts.seed)];
+  // No id: the whole check (a harness result of the survey).
+  const words = ['packcheck', ...(subcommand ? [subcommand] : []), shellWord(packPath), ...(id ? ['--only', id] : []), '--seed', String(opts.seed)];
   if (fcPath) words.push('--path', shellWord(fcPath));
   if (opts.runs !== DEFAULTS.runs) words.push('--runs', String(opts.runs));
   if (opts.timeoutMs !== DEFAULTS.timeoutMs) words.push('--timeout-ms', String(opts.timeoutMs));

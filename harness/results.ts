@@ -41,7 +41,8 @@ export class ResultCollector {
     if (o.message) r.message = o.message;
     if (o.counterexample !== undefined) r.counterexample = o.counterexample;
     if (o.path) r.path = o.path;
-    if (o.status === 'failed' || o.status === 'errored') r.replay = this.replayOf(id, o.path);
+    // A harness result replays the property it interrupted (`--only harness.timeout` would select nothing); one from the survey, the whole check.
+    if (o.status === 'failed' || o.status === 'errored') r.replay = id.startsWith('harness.') ? this.replayOf(during && during !== SURVEY ? during : '') : this.replayOf(id, o.path);
     this.all.push({ result: r, during });
     this.onResult?.(r);
     return r;
