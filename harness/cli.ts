@@ -13,7 +13,7 @@ import { toHtml } from './report/html.ts';
 import { catalogListing } from '../properties/statements.ts';
 import { DEFAULTS } from './replay.ts';
 import { corpusReport, writeJson } from './report/json.ts';
-import { packReport, TOOL, type PackReport, type PropertyResult } from './report/model.ts';
+import { isFailing, packReport, TOOL, type PackReport, type PropertyResult } from './report/model.ts';
 import { lifeline } from './lifeline.ts';
 import { notAPackLine, packHeader, resultLine, resultLines, summaryLine } from './report/terminal.ts';
 import { checkWasmPack, type RunnerOptions } from './runner.ts';
@@ -381,7 +381,7 @@ async function corpusCli(parsed: Parsed, out: Out, err: Out): Promise<number> {
   progress.clear();
   if (!parsed.quiet) {
     for (const r of reports) {
-      const bad = r.results.filter((x) => x.status === 'failed' || x.status === 'errored');
+      const bad = r.results.filter(isFailing);
       out(`${r.exitCode ? 'FAIL' : 'pass'}  ${r.pack.path}: ${r.summary.passed} passed, ${r.summary.failed} failed, ${r.summary.errored} errored, ${r.summary.skipped} skipped`);
       for (const x of bad) out(resultLine(x));
     }

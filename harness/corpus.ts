@@ -12,7 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kindOf } from './pack-file.ts';
 import { corpusReport } from './report/json.ts';
-import { TOOL, summarize, type PackReport, type PropertyResult, type RunOptions } from './report/model.ts';
+import { familyOf, isFailing, TOOL, summarize, type PackReport, type PropertyResult, type RunOptions } from './report/model.ts';
 
 const BIN = fileURLToPath(new URL('../bin/packcheck.js', import.meta.url));
 
@@ -127,8 +127,6 @@ export function mergeReports(files: string[]): CorpusReport {
   return corpusReport(reports, options ?? { seed: 0, runs: 0, timeoutMs: 0, profile: 'sdk' }, durationMs);
 }
 
-/** Property family of an id: `wasm.run.valid-payload` → `wasm.run`. */
-export const familyOf = (id: string) => id.split('.').slice(0, 2).join('.');
 
 /** The terminal's pack × family matrix. */
 export function familyMatrix(reports: PackReport[], cwd = process.cwd()): string {
@@ -138,7 +136,7 @@ export function familyMatrix(reports: PackReport[], cwd = process.cwd()): string
   const cell = (r: PackReport, fam: string) => {
     const rs = r.results.filter((x) => familyOf(x.id) === fam);
     if (!rs.length) return '·';
-    const bad = rs.filter((x) => x.status === 'failed' || x.status === 'errored').length;
+    const bad = rs.filter(isFailing).length;
     if (bad) return `✗${bad}`;
     return rs.every((x) => x.status === 'skipped') ? 's' : '✓';
   };

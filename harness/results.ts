@@ -4,7 +4,7 @@
 // first, when it interrupted the survey), and every blocked result naming a
 // failed result of the same report.
 import { replayLine } from './replay.ts';
-import type { PropertyResult } from './report/model.ts';
+import { isFailing, type PropertyResult } from './report/model.ts';
 import type { CheckOptions, Outcome } from '../properties/types.ts';
 
 /** Where a harness result happened: the survey (load, version, first registration) or a property. */
@@ -38,11 +38,12 @@ export class ResultCollector {
     if (o.reached !== undefined) r.reached = o.reached;
     if (o.blockedBy) r.blockedBy = o.blockedBy;
     if (o.step) r.step = o.step;
+    if (o.violation) r.violation = o.violation;
     if (o.message) r.message = o.message;
     if (o.counterexample !== undefined) r.counterexample = o.counterexample;
     if (o.path) r.path = o.path;
     // A harness result replays the property it interrupted (`--only harness.timeout` would select nothing); one from the survey, the whole check.
-    if (o.status === 'failed' || o.status === 'errored') r.replay = id.startsWith('harness.') ? this.replayOf(during && during !== SURVEY ? during : '') : this.replayOf(id, o.path);
+    if (isFailing(o)) r.replay = id.startsWith('harness.') ? this.replayOf(during && during !== SURVEY ? during : '') : this.replayOf(id, o.path);
     this.all.push({ result: r, during });
     this.onResult?.(r);
     return r;

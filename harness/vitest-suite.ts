@@ -7,7 +7,7 @@ import { beforeAll, describe, it } from 'vitest';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { kindOf, readPack } from './pack-file.ts';
 import { DEFAULTS } from './replay.ts';
-import type { PackReport, PropertyResult } from './report/model.ts';
+import { isFailing, type PackReport, type PropertyResult } from './report/model.ts';
 import { resultLine } from './report/terminal.ts';
 import { checkWasmPack, selectFrom, selectIds } from './runner.ts';
 import { checkNativePack } from './native/runner.ts';
@@ -68,7 +68,7 @@ export function describePackConformance(name: string, options: ConformanceOption
       it(id, (ctx) => {
         const mine = report.results.filter((r) => r.id === id);
         if (mine.length === 0) throw new Error(`${id}: no result was reported`);
-        if (mine.some((r) => r.status === 'failed' || r.status === 'errored')) fail(mine);
+        if (mine.some(isFailing)) fail(mine);
         if (mine.every((r) => r.status === 'skipped')) ctx.skip(mine[0]!.message);
       });
     }

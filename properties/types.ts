@@ -8,7 +8,7 @@ import type { CallGuard } from '../harness/call-guard.ts';
 import { HarnessRefusal, PackTrap, StepBroken, Violation } from '../harness/errors.ts';
 import { readable } from '../harness/readable.ts';
 import type { Profile, Template } from '../harness/registration.ts';
-import type { Status } from '../harness/report/model.ts';
+import type { Status, Violated } from '../harness/report/model.ts';
 import type { Sample } from '../harness/ledger.ts';
 import { CheckedWasmHost } from '../harness/wasm-host.ts';
 import type { WasmShape } from '../harness/wasm-shape.ts';
@@ -71,6 +71,8 @@ export interface Outcome {
   blockedBy?: string;
   /** The step that broke, for a blocked outcome. */
   step?: string;
+  /** What was called, what came back, what was expected: the failure as data. */
+  violation?: Violated;
   message?: string;
   counterexample?: unknown;
   path?: string;
@@ -107,6 +109,13 @@ export function seedFor(seed: number, id: string): number {
 /** A failure of the pack's (reported as `failed`), as opposed to a harness bug (`errored`). */
 function isPackFailure(e: unknown): boolean {
   return e instanceof Violation || e instanceof PackTrap || e instanceof HarnessRefusal || e instanceof StepBroken;
+}
+
+/** The structured parts of a failure, when the error has them. */
+function violationOf(e: unknown): { violation: Violated } | object {
+  if (e instanceof Violation) return { violation: { call: e.call, got: e.got, expected: e.expected } };
+  if (e instanceof StepBroken && e.expected) return { violation: { call: e.step, got: e.detail, expected: e.expected } };
+  return {};
 }
 
 function messageOf(e: unknown): string {
@@ -225,6 +234,7 @@ function outcomeOf<Ts>(id: string, checks: readonly string[], details: fc.RunDet
     runs: details.numRuns,
     reached: reached + 1,
     ...(err instanceof StepBroken ? { step: err.step } : {}),
+    ...violationOf(err),
     message: messageOf(err),
     counterexample: readable(shown),
     path,
@@ -244,7 +254,7 @@ export function runOnce(body: () => void, id = '', ctx?: RunContext): Outcome {
   } catch (caught) {
     const e = attribute(caught, id, ctx?.checks ?? []);
     if (e instanceof StepBroken && e.owner !== id) return blockedOutcome(e, 1);
-    return { status: isPackFailure(e) ? 'failed' : 'errored', runs: 1, reached: 1, ...(e instanceof StepBroken ? { step: e.step } : {}), message: messageOf(e) };
+    return { status: isPackFailure(e) ? 'failed' : 'errored', runs: 1, reached: 1, ...(e instanceof StepBroken ? { step: e.step } : {}), ...violationOf(e), message: messageOf(e) };
   }
 }
 

@@ -1,7 +1,7 @@
 // The HTML renderer: one self-contained file (inline CSS, no script, nothing
 // fetched) with the totals, a table of results per pack and bundle target,
 // the detail of every failure, and the memory timeline as an inline SVG.
-import type { PropertyResult, Status } from './model.ts';
+import { countStatuses, isFailing, STATUSES, type PropertyResult, type Status } from './model.ts';
 import type { Sample } from '../ledger.ts';
 import { counterexampleJson, groupByTarget, subjectPath, xmlSafe, type AnyReport } from './junit.ts';
 
@@ -11,7 +11,6 @@ export function escapeHtml(s: string): string {
 }
 const e = escapeHtml;
 
-const STATUSES: Status[] = ['passed', 'failed', 'errored', 'skipped'];
 const LABEL: Record<Status, string> = { passed: 'pass', failed: 'FAIL', errored: 'ERROR', skipped: 'skip' };
 
 function fmtMs(ms: number): string {
@@ -195,11 +194,7 @@ function timelineFigure(samples: readonly Sample[]): string {
   return `<figure class="timeline"><figcaption>${e(caption)}</figcaption>\n${timelineSvg(samples)}\n</figure>`;
 }
 
-function counts(results: readonly PropertyResult[]): Record<Status, number> {
-  const c: Record<Status, number> = { passed: 0, failed: 0, errored: 0, skipped: 0 };
-  for (const r of results) c[r.status]++;
-  return c;
-}
+const counts = countStatuses;
 
 const countText = (c: Record<Status, number>) => STATUSES.map((s) => `${c[s]} ${s}`).join(', ');
 
@@ -238,7 +233,7 @@ export function toHtml(reports: AnyReport[], opts: { title?: string } = {}): str
   const all = reports.flatMap((r) => r.results);
   const c = counts(all);
   const ok = c.failed === 0 && c.errored === 0;
-  const bad = reports.filter((r) => r.results.some((x) => x.status === 'failed' || x.status === 'errored')).length;
+  const bad = reports.filter((r) => r.results.some(isFailing)).length;
   const ms = reports.reduce((a, r) => a + (Number.isFinite(r.summary.durationMs) ? r.summary.durationMs : 0), 0);
   const verdict = !reports.length ? 'nothing checked' : ok ? (reports.length === 1 ? 'conforms' : 'all conform') : `${bad} of ${reports.length} ${bad === 1 ? 'does' : 'do'} not conform`;
   const totals = [

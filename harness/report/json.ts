@@ -1,13 +1,12 @@
 // The JSON renderers: `packcheck/report@1` for one pack, `packcheck/corpus@1`
 // for several (../shared/REPORT.md).
 import { writeFileSync } from 'node:fs';
-import { TOOL, type PackReport, type RunOptions } from './model.ts';
+import { sumSummaries, TOOL, type PackReport, type RunOptions } from './model.ts';
 
 export const CORPUS_SCHEMA = 'packcheck/corpus@1';
 
 export function corpusReport(reports: PackReport[], options: RunOptions, durationMs: number) {
-  const summary = { packs: reports.length, passed: 0, failed: 0, skipped: 0, errored: 0, durationMs };
-  for (const r of reports) for (const k of ['passed', 'failed', 'skipped', 'errored'] as const) summary[k] += r.summary[k];
+  const summary = { packs: reports.length, ...sumSummaries(reports.map((r) => r.summary), durationMs) };
   return {
     schema: CORPUS_SCHEMA,
     tool: TOOL,

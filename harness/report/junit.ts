@@ -1,7 +1,7 @@
 // The JUnit XML renderer: the common dialect Jenkins, GitLab and the GitHub
 // test reporters read (../shared/REPORT.md maps the statuses). One
 // <testsuite> per pack, host, and bundle target; one <testcase> per result.
-import type { PackReport, PropertyResult } from './model.ts';
+import { countStatuses, familyOf, type PackReport, type PropertyResult } from './model.ts';
 import type { HostReport } from '../host-kit/runner.ts';
 
 export type AnyReport = PackReport | HostReport;
@@ -36,11 +36,6 @@ export function groupByTarget(rep: AnyReport): ResultGroup[] {
   return groups;
 }
 
-/** `wasm.run.valid-payload` → `wasm.run`; a two-word id (`harness.load`) → `harness`. */
-export function familyOf(id: string): string {
-  const i = id.lastIndexOf('.');
-  return i > 0 ? id.slice(0, i) : id;
-}
 
 /**
  * Makes a string safe for XML 1.0: characters the spec forbids (C0 controls
@@ -97,14 +92,8 @@ interface Counts {
 }
 
 function count(results: readonly PropertyResult[]): Counts {
-  const c: Counts = { tests: results.length, failures: 0, errors: 0, skipped: 0, ms: 0 };
-  for (const r of results) {
-    if (r.status === 'failed') c.failures++;
-    else if (r.status === 'errored') c.errors++;
-    else if (r.status === 'skipped') c.skipped++;
-    c.ms += r.durationMs;
-  }
-  return c;
+  const n = countStatuses(results);
+  return { tests: results.length, failures: n.failed, errors: n.errored, skipped: n.skipped, ms: results.reduce((ms, r) => ms + r.durationMs, 0) };
 }
 
 const attrs = (a: Record<string, string | number>) =>

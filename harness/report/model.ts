@@ -25,6 +25,14 @@ export interface PropertyResult {
   blockedBy?: string;
   /** The step that broke (blocked results), or the call in which a harness result cut the pack off. */
   step?: string;
+  /** A failure's parts, as data (the message is their text): what was called, what came back, what was expected. */
+  violation?: Violated;
+}
+
+export interface Violated {
+  call: string;
+  got: string;
+  expected: string;
 }
 
 export interface PackInfo {
@@ -66,12 +74,39 @@ export interface PackReport {
   interrupted?: string;
 }
 
+// This module owns what every renderer and runner asks of results: which
+// statuses fail a run, how results are counted, the exit code, the family of
+// an id. Renderers only render.
+
+export const STATUSES: readonly Status[] = ['passed', 'failed', 'errored', 'skipped'];
+
 /** The statuses that force exit 1. */
 export const isFailing = (r: Pick<PropertyResult, 'status'>): boolean => r.status === 'failed' || r.status === 'errored';
 
+/** Skipped because another id's failure stood in the way (REPORT.md, Blocked results). */
+export const isBlocked = (r: Pick<PropertyResult, 'blockedBy'>): boolean => !!r.blockedBy;
+
+/** Results per status. */
+export function countStatuses(results: readonly Pick<PropertyResult, 'status'>[]): Record<Status, number> {
+  const c: Record<Status, number> = { passed: 0, failed: 0, errored: 0, skipped: 0 };
+  for (const r of results) c[r.status]++;
+  return c;
+}
+
+/** The family of an id, its last word dropped: `wasm.run.valid-payload` → `wasm.run`, `harness.load` → `harness`. */
+export function familyOf(id: string): string {
+  const i = id.lastIndexOf('.');
+  return i > 0 ? id.slice(0, i) : id;
+}
+
 export function summarize(results: readonly PropertyResult[], durationMs: number): Summary {
+  return { ...countStatuses(results), durationMs };
+}
+
+/** The summary of several reports together (a corpus). */
+export function sumSummaries(summaries: readonly Summary[], durationMs: number): Summary {
   const s: Summary = { passed: 0, failed: 0, skipped: 0, errored: 0, durationMs };
-  for (const r of results) s[r.status]++;
+  for (const x of summaries) for (const k of STATUSES) s[k] += x[k];
   return s;
 }
 
