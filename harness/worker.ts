@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { WASM_BATTERY } from '../properties/index.ts';
 import type { WasmPropertyId } from '../properties/catalog.ts';
-import { blockedOutcome, messageOf, setRunCounter, type CheckOptions, type Outcome, type PackSurvey, type PropertyContext } from '../properties/types.ts';
+import { blockedOutcome, messageOf, withId, setRunCounter, type CheckOptions, type Outcome, type PackSurvey, type PropertyContext } from '../properties/types.ts';
 import { WASM_EXPORTS } from './abi.ts';
 import { StepBroken } from './errors.ts';
 import { CallGuard } from './call-guard.ts';
@@ -98,7 +98,7 @@ function runProperty(id: WasmPropertyId): Outcome {
   if (reason instanceof StepBroken) return blockedOutcome(reason, 0);
   if (reason) return { status: 'skipped', runs: 0, message: reason };
   try {
-    return prop.check(ctx);
+    return prop.check(withId(ctx, id));
   } catch (e) {
     return { status: 'errored', runs: 0, message: messageOf(e) };
   }

@@ -21,6 +21,7 @@ import { utf8EdgeString } from './arbitraries/utf8.ts';
 import type { Json } from './arbitraries/json-text.ts';
 import { RawJson } from './arbitraries/json-text.ts';
 import { blockedOutcome, messageOf, notReached, runFcAsync, type CheckOptions, type Outcome } from './types.ts';
+import { defineProperty, type Defined, type Property } from './define.ts';
 
 export type AdapterCall = 'factory' | 'load' | 'create' | 'run' | 'destroy' | 'unload';
 
@@ -31,8 +32,7 @@ export interface HostContext {
   call<T>(name: AdapterCall, detail: string, f: () => Promise<T>): Promise<T>;
 }
 
-export interface HostProperty {
-  id: HostPropertyId;
+export interface HostProperty extends Property<HostContext, HostPropertyId> {
   /**
    * The adapter calls that are this property's own checked steps: a call of
    * these cut off by the watchdog fails it; any other call cut off blocks it
@@ -232,7 +232,7 @@ export const allocPaired: HostProperty = {
   id: 'host.alloc.paired',
   checks: ['run', 'unload'],
   check: (ctx) =>
-    runFcAsync(ctx, 'host.alloc.paired', hostRuns(ctx), fc.asyncProperty(scenarioArb({}), async ({ scenario, inputs }) =>
+    runFcAsync(ctx, hostRuns(ctx), fc.asyncProperty(scenarioArb({}), async ({ scenario, inputs }) =>
       withSession(ctx, scenario, async (s) => {
         const { load, create } = await s.lifecycle(inputs);
         // A host may allocate while loading: an alloc failing then may honestly fail the load.
@@ -283,7 +283,7 @@ export const memoryRegrow: HostProperty = {
   id: 'host.memory.regrow',
   checks: ['run'],
   check: (ctx) =>
-    runFcAsync(ctx, 'host.memory.regrow', hostRuns(ctx), fc.asyncProperty(fc.constantFrom('alloc', 'run'), fc.integer({ min: 0, max: 1000 }), async (where, n) =>
+    runFcAsync(ctx, hostRuns(ctx), fc.asyncProperty(fc.constantFrom('alloc', 'run'), fc.integer({ min: 0, max: 1000 }), async (where, n) =>
       withSession(ctx, { templates: [TEMPLATE], ...(where === 'alloc' ? { growInAlloc: true } : { growInRun: true }) }, async (s) => {
         const input = { in: { type: 'Integer', data: n } };
         const { load, create, runs } = await s.lifecycle([input]);
@@ -316,7 +316,7 @@ export const runLiveBlocks: HostProperty = {
   id: 'host.run.live-blocks',
   checks: ['run'],
   check: (ctx) =>
-    runFcAsync(ctx, 'host.run.live-blocks', hostRuns(ctx), fc.asyncProperty(fc.integer({ min: 1, max: 3 }), async (n) =>
+    runFcAsync(ctx, hostRuns(ctx), fc.asyncProperty(fc.integer({ min: 1, max: 3 }), async (n) =>
       withSession(ctx, { templates: [TEMPLATE] }, async (s) => {
         const { load, create } = await s.lifecycle(Array.from({ length: n }, (_, i) => ({ in: { type: 'String', data: 'x'.repeat(i * 40) } })));
         needLoad(s, load);
@@ -437,7 +437,7 @@ export const instanceDestroyed: HostProperty = {
   id: 'host.instance.destroyed',
   checks: ['destroy', 'unload'],
   check: (ctx) =>
-    runFcAsync(ctx, 'host.instance.destroyed', hostRuns(ctx), fc.asyncProperty(fc.integer({ min: 1, max: 3 }), async (n) =>
+    runFcAsync(ctx, hostRuns(ctx), fc.asyncProperty(fc.integer({ min: 1, max: 3 }), async (n) =>
       withSession(ctx, { templates: [TEMPLATE] }, async (s) => {
         const load = await s.load();
         needLoad(s, load);
@@ -481,7 +481,7 @@ export const payloadRoundtrip: HostProperty = {
   id: 'host.payload.roundtrip',
   checks: ['run'],
   check: (ctx) =>
-    runFcAsync(ctx, 'host.payload.roundtrip', ctx.options.runs, fc.asyncProperty(inputArb, async (input) =>
+    runFcAsync(ctx, ctx.options.runs, fc.asyncProperty(inputArb, async (input) =>
       withSession(ctx, { templates: [TEMPLATE] }, async (s) => {
         const { load, create } = await s.lifecycle([input]);
         needLoad(s, load);
@@ -615,7 +615,7 @@ export const registerDuplicate: HostProperty = {
     ),
 };
 
-export const HOST_BATTERY: readonly HostProperty[] = [
+export const HOST_BATTERY: readonly Defined<HostProperty>[] = [
   loadConforming,
   allocPaired,
   outputFreed,
@@ -632,4 +632,4 @@ export const HOST_BATTERY: readonly HostProperty[] = [
   registerBadMetadata,
   pointerHigh,
   registerDuplicate,
-];
+].map((p) => defineProperty('host', p));

@@ -1,6 +1,7 @@
 // The wasm battery, in catalog order.
 import { WASM_PROPERTY_IDS, type WasmPropertyId } from './catalog.ts';
 import type { PackProperty } from './types.ts';
+import { defineProperty, type Defined } from './define.ts';
 import { versionExpected, versionStable } from './version.ts';
 import { loadInstantiate, shapeExports } from './wasm-shape.ts';
 import { registerDenseIds, registerMetadata, registerStatus, registerUniqueNames } from './wasm-register.ts';
@@ -54,11 +55,11 @@ const ALL: PackProperty[] = [
   runStatusCodes,
 ];
 
-export const WASM_BATTERY: ReadonlyMap<WasmPropertyId, PackProperty> = new Map(
+export const WASM_BATTERY: ReadonlyMap<WasmPropertyId, Defined<PackProperty>> = new Map(
   WASM_PROPERTY_IDS.map((id) => {
     const p = ALL.find((q) => q.id === id);
     if (!p) throw new Error(`property ${id} of the catalog has no implementation`);
-    return [id, p];
+    return [id, defineProperty('wasm', p)];
   }),
 );
 

@@ -11,7 +11,7 @@ export const WARMUP_CYCLES = 1000;
 export const MEASURED_CYCLES = 20000;
 
 /** `makeCycle` returns one cycle; each call answers the highest block end it saw. */
-export function measureGrowth(ctx: PropertyContext, id: string, what: string, makeCycle: (host: CheckedWasmHost) => () => number): Outcome {
+export function measureGrowth(ctx: PropertyContext, what: string, makeCycle: (host: CheckedWasmHost) => () => number): Outcome {
   let figures = '';
   let timeline: Sample[] = [];
   const outcome = runOnce(() => {
@@ -31,6 +31,6 @@ export function measureGrowth(ctx: PropertyContext, id: string, what: string, ma
       const perCycle = (Math.max(memGrowth, endGrowth) / MEASURED_CYCLES).toFixed(1);
       throw new Violation(`${MEASURED_CYCLES} cycles (${what})`, `${figures}: about ${perCycle} bytes per cycle`, `growth of at most one 64 KiB page (${WASM_PAGE} bytes) in both figures`);
     }
-  }, id, ctx);
+  }, ctx);
   return { ...(outcome.status === 'passed' ? { ...outcome, message: figures } : outcome), timeline };
 }

@@ -14,6 +14,7 @@ import { CheckedWasmHost } from '../harness/wasm-host.ts';
 import type { WasmShape } from '../harness/wasm-shape.ts';
 import type { WasmPropertyId } from './catalog.ts';
 import { attribute } from './attribution.ts';
+import type { Property } from './define.ts';
 
 export interface CheckOptions {
   seed: number;
@@ -48,6 +49,8 @@ export interface PackSurvey {
 
 /** What runFc needs of a context: the options, and the calls the property judges (attribution). */
 export interface RunContext {
+  /** The property being checked: given by the runner (withId), so a property writes its id once. */
+  id?: string;
   options: CheckOptions;
   /** Guarded call names whose traps are this property's own (properties/attribution.ts). */
   checks?: readonly string[];
@@ -80,8 +83,7 @@ export interface Outcome {
   timeline?: Sample[];
 }
 
-export interface PackProperty {
-  id: WasmPropertyId;
+export interface PackProperty extends Property<PropertyContext, WasmPropertyId> {
   /** The exports it calls: without them it is blocked by wasm.shape.exports. */
   needs: WasmCallName[];
   /**
@@ -96,9 +98,17 @@ export interface PackProperty {
    * both fail, this one is blocked by the other.
    */
   reliesOn?: WasmPropertyId[];
-  /** null when it applies; else the reason to skip, or the broken step that blocks it. */
-  skipReason?(ctx: PropertyContext): string | StepBroken | null;
   check(ctx: PropertyContext): Outcome;
+}
+
+function idOf(ctx: RunContext): string {
+  if (!ctx.id) throw new Error('the runner gave the property no id (use withId)');
+  return ctx.id;
+}
+
+/** The context a property is checked with: its family's context, and its own id. */
+export function withId<C extends object>(ctx: C, id: string): C & { id: string } {
+  return Object.assign(Object.create(ctx) as C, { id });
 }
 
 /** The fast-check seed of one property: independent of which other properties run. */
@@ -187,8 +197,9 @@ function counted<P extends { run: (...a: never[]) => unknown }>(prop: P, id: str
 }
 
 /** Runs a fast-check property (sync or async) with the context's seed, runs and replay path. */
-export async function runFcAsync<Ts extends [unknown, ...unknown[]]>(ctx: RunContext, id: string, numRuns: number, prop: fc.IAsyncProperty<Ts>, examples: Ts[] = []): Promise<Outcome> {
+export async function runFcAsync<Ts extends [unknown, ...unknown[]]>(ctx: RunContext, numRuns: number, prop: fc.IAsyncProperty<Ts>, examples: Ts[] = []): Promise<Outcome> {
   unreached = 0;
+  const id = idOf(ctx);
   return outcomeOf(id, ctx.checks ?? [], await fc.check(counted(prop, id, ctx.checks ?? []), fcParams(ctx, id, numRuns, examples)));
 }
 
@@ -199,12 +210,12 @@ function fcParams<Ts>(ctx: RunContext, id: string, numRuns: number, examples: Ts
 /** Runs a fast-check property with the context's seed, runs and replay path. */
 export function runFc<Ts extends [unknown, ...unknown[]]>(
   ctx: RunContext,
-  id: string,
   numRuns: number,
   prop: fc.IProperty<Ts>,
   examples: Ts[] = [],
 ): Outcome {
   unreached = 0;
+  const id = idOf(ctx);
   return outcomeOf(id, ctx.checks ?? [], fc.check(counted(prop, id, ctx.checks ?? []), fcParams(ctx, id, numRuns, examples)));
 }
 
@@ -247,12 +258,13 @@ export function commandsReplayPath(ctx: { options: CheckOptions }): string | und
 }
 
 /** A single deterministic check: passes unless `body` throws; `id` is the property's own (a step it owns that breaks is its failure). */
-export function runOnce(body: () => void, id = '', ctx?: RunContext): Outcome {
+export function runOnce(body: () => void, ctx: RunContext): Outcome {
+  const id = idOf(ctx);
   try {
     body();
     return { status: 'passed', runs: 1, reached: 1 };
   } catch (caught) {
-    const e = attribute(caught, id, ctx?.checks ?? []);
+    const e = attribute(caught, id, ctx.checks ?? []);
     if (e instanceof StepBroken && e.owner !== id) return blockedOutcome(e, 1);
     return { status: isPackFailure(e) ? 'failed' : 'errored', runs: 1, reached: 1, ...(e instanceof StepBroken ? { step: e.step } : {}), ...violationOf(e), message: messageOf(e) };
   }

@@ -13,7 +13,6 @@ export const versionStable: PackProperty = {
     // Calls interleaved with registration and instance creation must all agree.
     return runFc(
       ctx,
-      'abi.version.stable',
       ctx.options.runs,
       fc.property(fc.array(fc.constantFrom('version', 'register', 'create'), { minLength: 1, maxLength: 12 }), (steps) => {
         const host = ctx.fresh({ register: false });
@@ -44,6 +43,6 @@ export const versionExpected: PackProperty = {
       const want = ctx.options.expectAbi!;
       const got = ctx.fresh({ register: false }).abiVersion();
       if (got !== want) throw new Violation('reflow_pack_abi_version()', `${got} (${hex32(got)})`, `${want} (${hex32(want)}), as given; a mismatch means the pack was built by another rustc: rebuild it`);
-    }, 'abi.version.expected', ctx);
+    }, ctx);
   },
 };

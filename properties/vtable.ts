@@ -12,6 +12,7 @@ import { hex32, showBytes } from '../harness/readable.ts';
 import { acceptAllHost, describeSchedule, failureInjectingHost, hostTagArb, scheduleArb, type MockVtableHost } from '../mocks/vtable-hosts.ts';
 import type { VtablePropertyId } from './catalog.ts';
 import { runFc, runOnce, type CheckOptions, type Outcome } from './types.ts';
+import { defineProperty, type Defined, type Property } from './define.ts';
 
 export interface NativeContext {
   pack: NativePack;
@@ -36,8 +37,7 @@ export interface Baseline {
   userDataTracked: boolean;
 }
 
-export interface NativeProperty {
-  id: VtablePropertyId;
+export interface NativeProperty extends Property<NativeContext, VtablePropertyId> {
   skipReason?(ctx: NativeContext): string | null;
   check(ctx: NativeContext): Outcome;
 }
@@ -108,7 +108,7 @@ export const nativeVersionStable: NativeProperty = {
       const first = seen[0]!;
       const odd = seen.findIndex((v) => v !== first);
       if (odd >= 0) throw new Violation(`reflow_pack_abi_version() (call ${odd + 1} since load${ctx.baseline ? `, a registration between calls ${between} and ${between + 1}` : ''})`, `${seen[odd]} (${hex32(seen[odd]!)}); all: ${seen.join(', ')}`, `${first}, the value of the first call, every time`);
-    }, 'abi.version.stable'),
+    }, ctx),
 };
 
 /** The survey's baseline: an accept-all registration, tracked. */
@@ -137,7 +137,7 @@ export const nativeVersionExpected: NativeProperty = {
       const got = ctx.pack.abiVersion();
       const want = ctx.options.expectAbi!;
       if (got !== want) throw new Violation('reflow_pack_abi_version()', `${got} (${hex32(got)})`, `${want} (${hex32(want)}), as given; a mismatch means the pack was built by another rustc: rebuild it`);
-    }, 'abi.version.expected'),
+    }, ctx),
 };
 
 export const shapeSymbols: NativeProperty = {
@@ -152,7 +152,7 @@ export const shapeSymbols: NativeProperty = {
         if (e instanceof MissingSymbol) throw new Violation(`loading ${ctx.pack.path}`, e.message, `the exports reflow_pack_abi_version and ${ctx.pack.entrypoint}`);
         throw e;
       }
-    }, 'vtable.shape.symbols'),
+    }, ctx),
 };
 
 export const nullHost: NativeProperty = {
@@ -162,13 +162,13 @@ export const nullHost: NativeProperty = {
       ctx.enter('register-null', `${ctx.pack.entrypoint}(NULL)`);
       const status = ctx.pack.register(0n, null);
       if (status !== PackRegisterStatus.NullArg) throw new Violation(`${ctx.pack.entrypoint}(NULL)`, String(status), '-1 (NullArg)');
-    }, 'vtable.register.null-host'),
+    }, ctx),
 };
 
 export const hostData: NativeProperty = {
   id: 'vtable.register.host-data',
   check: (ctx) =>
-    runFc(ctx, 'vtable.register.host-data', Math.max(1, Math.round(ctx.options.runs / 10)), fc.property(hostTagArb, (tag) => {
+    runFc(ctx, Math.max(1, Math.round(ctx.options.runs / 10)), fc.property(hostTagArb, (tag) => {
       const host = acceptAllHost(seqOf(ctx), tag);
       registerWith(ctx, host, 'accept everything');
       unload(ctx, host);
@@ -191,7 +191,7 @@ export const registerArgs: NativeProperty = {
         if (c.factory === 0n) throw new Violation(`${call} (id ${showId(c)})`, 'factory NULL', 'a non-null factory function pointer');
         if (c.drop === 0n) throw new Violation(`${call} (id ${showId(c)})`, 'drop NULL', 'a non-null drop function pointer');
       }
-    }, 'vtable.register.args'),
+    }, ctx),
 };
 
 export const statusOk: NativeProperty = {
@@ -202,7 +202,7 @@ export const statusOk: NativeProperty = {
       const status = registerWith(ctx, host, 'accept everything');
       unload(ctx, host);
       if (status !== 0 || host.calls.length === 0) throw new Violation(`${ctx.pack.entrypoint}(vtable) with an accept-all host`, `status ${status} after ${host.calls.length} register_template call(s)`, 'status 0 and at least one registration');
-    }, 'vtable.register.status-ok'),
+    }, ctx),
 };
 
 /** A schedule and a host tag: the input of the failure-injecting properties. */
@@ -218,7 +218,7 @@ function underSchedule(ctx: NativeContext, { schedule, tag }: Injected) {
 export const stickyStatus: NativeProperty = {
   id: 'vtable.register.sticky-status',
   check: (ctx) =>
-    runFc(ctx, 'vtable.register.sticky-status', ctx.options.runs, fc.property(injected, (input) => {
+    runFc(ctx, ctx.options.runs, fc.property(injected, (input) => {
       const { host, status, call } = underSchedule(ctx, input);
       unload(ctx, host);
       const first = host.calls.find((c) => c.answer !== 0)?.answer ?? 0;
@@ -234,7 +234,7 @@ export const stickyStatus: NativeProperty = {
 export const continues: NativeProperty = {
   id: 'vtable.register.continues',
   check: (ctx) =>
-    runFc(ctx, 'vtable.register.continues', ctx.options.runs, fc.property(injected, (input) => {
+    runFc(ctx, ctx.options.runs, fc.property(injected, (input) => {
       const { host, call } = underSchedule(ctx, input);
       unload(ctx, host);
       const ids = idsOf(host);
@@ -253,7 +253,7 @@ export const reclaim: NativeProperty = {
   id: 'vtable.register.reclaim',
   skipReason: trackerSkip,
   check: (ctx) =>
-    runFc(ctx, 'vtable.register.reclaim', ctx.options.runs, fc.property(injected, (input) => {
+    runFc(ctx, ctx.options.runs, fc.property(injected, (input) => {
       const { host, call } = underSchedule(ctx, input);
       const stray = strayFrees(ctx);
       unload(ctx, host);
@@ -269,7 +269,7 @@ export const keepAccepted: NativeProperty = {
   id: 'vtable.register.keep-accepted',
   skipReason: trackerSkip,
   check: (ctx) =>
-    runFc(ctx, 'vtable.register.keep-accepted', ctx.options.runs, fc.property(injected, (input) => {
+    runFc(ctx, ctx.options.runs, fc.property(injected, (input) => {
       const { host, call } = underSchedule(ctx, input);
       const freed = host.calls.filter((c) => c.answer === 0 && c.userDataSeq !== 0n && !ctx.tracker!.isLive(c.userDataSeq));
       // Never drop what the pack already freed: that would be the host's double free.
@@ -287,7 +287,7 @@ export const uniqueIds: NativeProperty = {
       const ids = ctx.baseline!.ids;
       const dup = ids.find((id, i) => id !== null && ids.indexOf(id) !== i);
       if (dup !== undefined) throw new Violation(`${ctx.pack.entrypoint}(vtable) with an accept-all host`, `registrations ${listIds(ids)}: ${JSON.stringify(dup)} twice`, 'every template id registered once');
-    }, 'vtable.register.unique-ids'),
+    }, ctx),
 };
 
 const HANDLES_PER_REGISTRATION = 3;
@@ -316,7 +316,7 @@ export const factoryHandle: NativeProperty = {
       } finally {
         unload(ctx, host);
       }
-    }, 'vtable.factory.handle'),
+    }, ctx),
 };
 
 export const dropFrees: NativeProperty = {
@@ -346,10 +346,23 @@ export const dropFrees: NativeProperty = {
         if (frees !== 1 || ctx.tracker!.isLive(c.userDataSeq))
           throw new Violation(`drop(user_data ${p(c.userData)}) of registration ${showId(c)}`, `allocation #${c.userDataSeq} freed ${frees} time(s)${ctx.tracker!.isLive(c.userDataSeq) ? ', still allocated' : ''}`, 'the user_data allocation freed exactly once');
       }
-    }, 'vtable.drop.frees'),
+    }, ctx),
 };
 
-export const NATIVE_BATTERY: readonly NativeProperty[] = [
+/**
+ * vtable.register.deterministic: its check needs two loads in two fresh
+ * processes, which only the runner can make; it hands both accept-all
+ * baselines here, and the judgement stays with the family.
+ */
+export const DETERMINISTIC = 'vtable.register.deterministic' satisfies VtablePropertyId;
+export function judgeDeterministic(entrypoint: string, first: Baseline, second: Baseline): Outcome {
+  const a = JSON.stringify(first.ids);
+  const b = JSON.stringify(second.ids);
+  if (a === b) return { status: 'passed', runs: 2, reached: 2 };
+  return { status: 'failed', runs: 2, reached: 2, violation: { call: `${entrypoint}(vtable) with an accept-all host, in two fresh processes`, got: `registrations ${a} in the first, ${b} in the second`, expected: 'the same ids in the same order' }, message: `${entrypoint}(vtable) with an accept-all host, in two fresh processes\n    returned: registrations ${a} in the first, ${b} in the second\n    expected: the same ids in the same order` };
+}
+
+export const NATIVE_BATTERY: readonly Defined<NativeProperty>[] = [
   nativeVersionStable,
   nativeVersionExpected,
   shapeSymbols,
@@ -364,4 +377,4 @@ export const NATIVE_BATTERY: readonly NativeProperty[] = [
   uniqueIds,
   factoryHandle,
   dropFrees,
-];
+].map((p) => defineProperty('vtable', p));

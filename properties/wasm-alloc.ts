@@ -18,7 +18,6 @@ export const allocZero: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.alloc.zero',
       ctx.options.runs,
       fc.property(fc.array(fc.integer({ min: 1, max: 4096 }), { maxLength: 4 }), (before) => {
         const host = ctx.fresh();
@@ -36,7 +35,6 @@ export const allocBounds: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.alloc.bounds',
       ctx.options.runs,
       fc.property(fc.record({ first: sizeArb, more: fc.array(sizeArb, { maxLength: 3 }) }), ({ first, more }) => {
         const host = ctx.fresh();
@@ -60,7 +58,7 @@ export const allocDisjoint: PackProperty = {
   needs: ['alloc', 'free'],
   checks: [],
   check: (ctx) =>
-    runFc(ctx, 'wasm.alloc.disjoint', ctx.options.runs, fc.property(commandsArb(ctx, allocCommands(), 40), (cmds) => modelRun(ctx, cmds, checkBlocks('overlap')))),
+    runFc(ctx, ctx.options.runs, fc.property(commandsArb(ctx, allocCommands(), 40), (cmds) => modelRun(ctx, cmds, checkBlocks('overlap')))),
 };
 
 export const allocIntegrity: PackProperty = {
@@ -71,7 +69,6 @@ export const allocIntegrity: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.alloc.integrity',
       ctx.options.runs,
       fc.property(commandsArb(ctx, [...allocCommands(), ...tickCommands(ctx)], 30), (cmds) => modelRun(ctx, cmds, checkBlocks('integrity'))),
     ),
@@ -89,7 +86,6 @@ export const allocHuge: PackProperty = {
     if (maxBytes !== null && maxBytes < TWO_31 - 8) arbs.push(fc.integer({ min: maxBytes + 1, max: TWO_31 - 9 }));
     return runFc(
       ctx,
-      'wasm.alloc.huge',
       ctx.options.runs,
       fc.property(fc.oneof(...arbs), (size) => {
         const host = ctx.fresh();
@@ -114,7 +110,6 @@ export const freeNoop: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.free.noop',
       ctx.options.runs,
       fc.property(
         fc.oneof(
@@ -143,7 +138,7 @@ export const allocNoLeak: PackProperty = {
   needs: ['alloc', 'free'],
   checks: [],
   check: (ctx) =>
-    measureGrowth(ctx, 'wasm.alloc.no-leak', `a cycle allocates sizes ${JSON.stringify(CYCLE_SIZES)} and frees every block with its size`, (host) => {
+    measureGrowth(ctx, `a cycle allocates sizes ${JSON.stringify(CYCLE_SIZES)} and frees every block with its size`, (host) => {
       const ptrs: number[] = [];
       let end = 0;
       return () => {

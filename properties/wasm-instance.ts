@@ -20,7 +20,6 @@ export const instanceCreate: PackProperty = {
     type Case = [{ registered: boolean; f: number }];
     return runFc(
       ctx,
-      'wasm.instance.create',
       ctx.options.runs,
       fc.property(fc.oneof(fc.record({ registered: fc.constant(true), f: fc.constantFrom(...ids) }), fc.record({ registered: fc.constant(false), f: unregistered })), ({ registered, f }) => {
         const host = ctx.fresh();
@@ -39,7 +38,7 @@ export const instanceUnique: PackProperty = {
   checks: [],
   skipReason: needsTemplates,
   check: (ctx) =>
-    runFc(ctx, 'wasm.instance.unique', ctx.options.runs, fc.property(commandsArb(ctx, lifecycleCommands(ctx), 60), (cmds) => modelRun(ctx, cmds, noCheck))),
+    runFc(ctx, ctx.options.runs, fc.property(commandsArb(ctx, lifecycleCommands(ctx), 60), (cmds) => modelRun(ctx, cmds, noCheck))),
 };
 
 export const instanceDestroy: PackProperty = {
@@ -52,7 +51,6 @@ export const instanceDestroy: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.instance.destroy',
       ctx.options.runs,
       fc.property(templateArb(ctx), fc.boolean(), fc.nat({ max: 0xffffffff }), (t, runFirst, stray) => {
         const host = ctx.fresh();
@@ -74,7 +72,6 @@ export const instanceModel: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.instance.model',
       ctx.options.runs,
       fc.property(commandsArb(ctx, [...tickCommands(ctx), ...allocCommands()], 40), (cmds) => modelRun(ctx, cmds, noCheck)),
     ),
@@ -90,7 +87,7 @@ export const instanceNoLeak: PackProperty = {
   checks: [],
   skipReason: needsTemplates,
   check: (ctx) =>
-    measureGrowth(ctx, 'wasm.instance.no-leak', `a cycle creates an instance (factories in turn), runs it once on ${JSON.stringify('{"input":{}}')}, frees the result and destroys it`, (host) => {
+    measureGrowth(ctx, `a cycle creates an instance (factories in turn), runs it once on ${JSON.stringify('{"input":{}}')}, frees the result and destroys it`, (host) => {
       const factories = ctx.survey.templates.map((t) => t.factoryId);
       let k = 0;
       return () => {

@@ -28,7 +28,7 @@ export const registerStatus: PackProperty = {
       const { status, regs } = registerFresh(ctx);
       if (status !== 0 || regs.length === 0)
         throw new Violation('__reflow_pack_register() on a fresh instance', `status ${status} after ${regs.length} registration call(s)`, 'status 0 and at least one call to env.__reflow_pack_register_template');
-    }, 'wasm.register.status', ctx),
+    }, ctx),
 };
 
 export const registerMetadata: PackProperty = {
@@ -45,7 +45,7 @@ export const registerMetadata: PackProperty = {
       });
       if (problems.length)
         throw new Violation('__reflow_pack_register() → env.__reflow_pack_register_template(metadata_ptr, metadata_len, factory_id)', problems.join('; '), 'in-bounds UTF-8 JSON {"name": non-empty string, "inports": [string], "outports": [string]} for every registration');
-    }, 'wasm.register.metadata', ctx),
+    }, ctx),
 };
 
 export const registerUniqueNames: PackProperty = {
@@ -65,7 +65,7 @@ export const registerUniqueNames: PackProperty = {
           throw new Violation('__reflow_pack_register()', `template name ${JSON.stringify(d.template.name)} registered twice (registrations #${before} and #${r.index})`, 'every template name registered once');
         seen.set(d.template.name, r.index);
       }
-    }, 'wasm.register.unique-names', ctx),
+    }, ctx),
 };
 
 export const registerDenseIds: PackProperty = {
@@ -78,5 +78,5 @@ export const registerDenseIds: PackProperty = {
       const { regs } = registerFresh(ctx);
       const bad = regs.find((r, i) => r.factoryId !== i);
       if (bad) throw new Violation('__reflow_pack_register()', `factory ids in call order: ${listRegs(regs)}`, `factory ids 0, 1, …, ${regs.length - 1} in call order (registration #${bad.index} passed ${bad.factoryId})`);
-    }, 'wasm.register.dense-ids', ctx),
+    }, ctx),
 };

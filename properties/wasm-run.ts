@@ -59,7 +59,6 @@ export const runOutSlots: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.run.out-slots',
       ctx.options.runs,
       fc.property(casesFor(ctx, anyPayload), fc.constantFrom('live', 'unknown'), ({ factoryId, payload }, which) => {
         const host = ctx.fresh();
@@ -81,7 +80,6 @@ export const runOutputJson: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.run.output-json',
       ctx.options.runs,
       fc.property(casesFor(ctx, anyPayload), ({ factoryId, payload }) => {
         const { tick } = tickOn(ctx, factoryId, payload);
@@ -99,7 +97,6 @@ export const runOutputOwned: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.run.output-owned',
       ctx.options.runs,
       fc.property(casesFor(ctx, anyPayload), fc.array(fc.integer({ min: 1, max: 4096 }), { maxLength: 3 }), ({ factoryId, payload }, extra) => {
         const host = ctx.fresh();
@@ -124,7 +121,6 @@ export const runUnknownInstance: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.run.unknown-instance',
       ctx.options.runs,
       fc.property(fc.nat({ max: 3 }), fc.oneof(fc.constant(0), fc.nat({ max: 0xffffffff })), (live, stray) => {
         const host = ctx.fresh();
@@ -150,7 +146,6 @@ function rejects(id: PackProperty['id'], arb: (ports: string[]) => fc.Arbitrary<
     check: (ctx) =>
       runFc(
         ctx,
-        id,
         ctx.options.runs,
         fc.property(casesFor1to8(ctx, arb), ({ factoryId, payloads }) => {
           const host = ctx.fresh();
@@ -187,7 +182,6 @@ export const runValidPayload: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.run.valid-payload',
       ctx.options.runs,
       fc.property(casesFor1to8(ctx, (ports) => validPayload(ports)), ({ factoryId, payloads }) => {
         const host = ctx.fresh();
@@ -208,7 +202,6 @@ export const runUtf8Edges: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.run.utf8-edges',
       ctx.options.runs,
       fc.property(casesFor1to8(ctx, (ports) => validPayload(ports, { stringArb: utf8EdgeString({ loneSurrogates: true }) })), ({ factoryId, payloads }) => {
         const host = ctx.fresh();
@@ -229,7 +222,6 @@ export const runLargePayload: PackProperty = {
   check: (ctx) =>
     runFc(
       ctx,
-      'wasm.run.large-payload',
       largeRuns(ctx.options.runs),
       fc.property(casesFor(ctx, largePayload), ({ factoryId, payload }) => {
         const { tick } = tickOn(ctx, factoryId, payload);
@@ -262,7 +254,6 @@ export const runStatusCodes: PackProperty = {
     );
     return runFc(
       ctx,
-      'wasm.run.status-codes',
       ctx.options.runs,
       fc.property(arb, (c) => {
         const host = ctx.fresh();

@@ -12,7 +12,6 @@ export const loadInstantiate: PackProperty = {
       () => {
         if (ctx.survey.surveyError) throw new Violation('new WebAssembly.Instance(module, imports) (instantiation, start function included)', ctx.survey.surveyError, 'an instance: the start function, if any, returns');
       },
-      'wasm.load.instantiate',
       ctx,
     );
   },
@@ -26,6 +25,6 @@ export const shapeExports: PackProperty = {
     return runOnce(() => {
       const problems = ctx.survey.shapeProblems;
       if (problems.length) throw new Violation('reading the module\'s exports and imports', problems.join('; '), 'every export and the register import of ABI.md, with exactly its signature');
-    }, 'wasm.shape.exports', ctx);
+    }, ctx);
   },
 };

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CallGuard, GUARDED_CALLS } from '../call-guard.ts';
 import { loadAdapter, type ModuleImporter } from './adapter.ts';
 import { HOST_BATTERY, type HostContext } from '../../properties/host.ts';
-import { messageOf, type CheckOptions, type Outcome } from '../../properties/types.ts';
+import { messageOf, withId, type CheckOptions, type Outcome } from '../../properties/types.ts';
 import type { HostPropertyId } from '../../properties/catalog.ts';
 
 export interface HostWorkerInit {
@@ -54,7 +54,7 @@ export function startHostWorker(importer: ModuleImporter): void {
           }
         },
       };
-      outcome = await property.check(ctx);
+      outcome = await property.check(withId(ctx, property.id));
     } catch (e) {
       outcome = { status: 'errored', runs: 0, message: messageOf(e) };
     }

@@ -7,7 +7,7 @@
 // even while a pack call blocks its event loop (PR_SET_PDEATHSIG).
 import { writeSync } from 'node:fs';
 import koffi from 'koffi';
-import { messageOf, type CheckOptions, type Outcome } from '../../properties/types.ts';
+import { messageOf, withId, type CheckOptions, type Outcome } from '../../properties/types.ts';
 import { NATIVE_BATTERY, baselineDrop, baselineRegistration, type Baseline, type NativeContext } from '../../properties/vtable.ts';
 import type { MockVtableHost } from '../../mocks/vtable-hosts.ts';
 import { AllocTracker } from './alloc-tracker.ts';
@@ -119,7 +119,7 @@ process.on('message', (msg: ToChild) => {
   let outcome: Outcome;
   try {
     const reason = prop.skipReason?.(c) ?? null;
-    outcome = reason ? { status: 'skipped', runs: 0, message: reason } : prop.check(c);
+    outcome = reason ? { status: 'skipped', runs: 0, message: reason } : prop.check(withId(c, prop.id));
   } catch (e) {
     outcome = { status: 'errored', runs: 0, message: messageOf(e) };
   }

@@ -20,7 +20,7 @@ import { NO_EXPECTED_ABI, PLAN, STEP_OWNER, STEP_TEXT, TRACKER_IDS, noTracker, t
 import { DEFAULT_ENTRYPOINT } from './vtable-host.ts';
 import { VTABLE_PROPERTY_IDS, type VtablePropertyId } from '../../properties/catalog.ts';
 import type { CheckOptions, Outcome } from '../../properties/types.ts';
-import type { Baseline } from '../../properties/vtable.ts';
+import { DETERMINISTIC, judgeDeterministic, type Baseline } from '../../properties/vtable.ts';
 
 export interface NativeRunnerOptions extends CheckOptions {
   only?: string[];
@@ -227,7 +227,7 @@ export async function checkNativePack(file: PackFile, opts: NativeRunnerOptions)
     if (step) return void results.record(id, { status: 'skipped', runs: 0, reached: 0, blockedBy: STEP_OWNER[step], step: STEP_TEXT[step], message: `not evaluated: a step it relies on broke (see ${STEP_OWNER[step]}): ${STEP_TEXT[step]}` }, 0);
     if (id === 'vtable.load.dlopen') return; // recorded by the load
     if (!current || current.dead) return void results.record(id, { status: 'errored', runs: 0, message: 'harness error (please report): no process holds the pack' }, 0);
-    if (id === 'vtable.register.deterministic') {
+    if (id === DETERMINISTIC) {
       // Two loads in two fresh processes: this child's baseline and another fresh child's.
       const second = await prepare();
       const took = performance.now() - started;
@@ -235,9 +235,7 @@ export async function checkNativePack(file: PackFile, opts: NativeRunnerOptions)
       else if (second) return attribute(id, second, took);
       const [a, b] = [currentBaseline, second?.baseline ?? null];
       if (!a || !b) return evaluate(id); // the registration broke meanwhile: blocked by its owner
-      const x = JSON.stringify(a.ids);
-      const y = JSON.stringify(b.ids);
-      return void results.record(id, x === y ? { status: 'passed', runs: 2, reached: 2 } : { status: 'failed', runs: 2, reached: 2, message: `${entrypoint}(vtable) with an accept-all host, in two fresh processes\n    returned: registrations ${x} in the first, ${y} in the second\n    expected: the same ids in the same order` }, took);
+      return void results.record(id, judgeDeterministic(entrypoint, a, b), took);
     }
     const a = await current.ask({ type: 'property', id });
     const took = performance.now() - started;
