@@ -3,8 +3,10 @@
 // pack call through the shared guard. A call past its budget gets its worker
 // terminated, the property failed, a `harness.timeout` result added, and the
 // run goes on in a fresh worker.
-import { Worker } from 'node:worker_threads';
-import { newGuardBuffer, Watchdog, describeCall, type CallInProgress } from './call-guard.ts';
+import { newGuardBuffer, describeCall } from './call-guard.ts';
+import { SharedMarker } from './kernel/markers.ts';
+import { Sandbox, type InProgress } from './kernel/sandbox.ts';
+import { workerTransport } from './kernel/transports.ts';
 import { LoadError, type PackFile } from './pack-file.ts';
 import { packReport, type PackReport, type PropertyResult } from './report/model.ts';
 import { ResultCollector, SURVEY } from './results.ts';
@@ -28,7 +30,6 @@ export interface RunnerOptions extends CheckOptions {
 }
 
 const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
-const POLL_MS = 50;
 
 /** The ids that `--only` / `--skip` (ids, `prefix`, or `prefix*`) leave of a battery. */
 export function selectFrom<T extends string>(ids: readonly T[], only?: string[], skip?: string[]): T[] {
@@ -40,63 +41,22 @@ export function selectIds(only?: string[], skip?: string[]): WasmPropertyId[] {
   return selectFrom(WASM_PROPERTY_IDS, only, skip);
 }
 
-class PackWorker {
-  readonly worker: Worker;
-  readonly watchdog: Watchdog;
-  private pending: ((m: FromWorker | { type: 'died'; why: string }) => void) | null = null;
-  dead = false;
-  onPoll?: () => void;
+type PackSandbox = Sandbox<ToWorker, FromWorker> & { marker: SharedMarker };
 
-  constructor(init: Omit<WorkerInit, 'guardBuffer'>) {
-    const guardBuffer = newGuardBuffer();
-    this.watchdog = new Watchdog(guardBuffer);
-    // A large young generation: properties churn through short-lived payloads
-    // and instances, and scavenges were half the battery's time with the default.
-    this.worker = new Worker(WORKER_URL, { workerData: { ...init, guardBuffer } satisfies WorkerInit, resourceLimits: { maxYoungGenerationSizeMb: 192 } });
-    this.worker.on('message', (m: FromWorker) => this.settle(m));
-    this.worker.on('error', (e) => this.settle({ type: 'died', why: `${e.name}: ${e.message}` }));
-    this.worker.on('exit', (code) => this.settle({ type: 'died', why: `the worker exited with code ${code}` }));
-  }
-
-  private settle(m: FromWorker | { type: 'died'; why: string }) {
-    if (m.type === 'died') this.dead = true;
-    const p = this.pending;
-    this.pending = null;
-    p?.(m);
-  }
-
-  /** Sends one request; resolves with the answer, a death, or the call that overran. */
-  ask(msg: ToWorker): Promise<FromWorker | { type: 'died'; why: string } | { type: 'timeout'; call: CallInProgress }> {
-    return new Promise((resolve) => {
-      const timer = setInterval(() => {
-        this.onPoll?.();
-        const late = this.watchdog.overdue(performance.now());
-        if (late) {
-          clearInterval(timer);
-          this.pending = null;
-          this.dead = true;
-          void this.worker.terminate();
-          resolve({ type: 'timeout', call: late });
-        }
-      }, POLL_MS);
-      this.pending = (m) => {
-        clearInterval(timer);
-        resolve(m);
-      };
-      this.worker.postMessage(msg);
-    });
-  }
-
-  async stop() {
-    this.dead = true;
-    await this.worker.terminate();
-  }
+/** A worker thread holding the compiled pack, on the kernel (./kernel/sandbox.ts). */
+function packSandbox(init: Omit<WorkerInit, 'guardBuffer'>): PackSandbox {
+  const guardBuffer = newGuardBuffer();
+  // A large young generation: properties churn through short-lived payloads
+  // and instances, and scavenges were half the battery's time with the default.
+  const transport = workerTransport<ToWorker, FromWorker>(WORKER_URL, { workerData: { ...init, guardBuffer } satisfies WorkerInit, resourceLimits: { maxYoungGenerationSizeMb: 192 } });
+  return new Sandbox(transport, new SharedMarker(guardBuffer)) as PackSandbox;
 }
 
-function timeoutMessage(c: CallInProgress, timeoutMs: number): string {
-  const payloadMiB = c.call === '__reflow_pack_actor_run' ? (c.args[2] ?? 0) / MIB : 0;
+function timeoutMessage(c: InProgress, timeoutMs: number): string {
+  const args = c.args ?? [];
+  const payloadMiB = c.call === '__reflow_pack_actor_run' ? (args[2] ?? 0) / MIB : 0;
   const limit = payloadMiB > 0 ? `${timeoutMs} ms + 1 s per MiB of its ${(payloadMiB).toFixed(2)} MiB payload = ${c.budgetMs} ms` : `${c.budgetMs} ms`;
-  return `${describeCall(c.call, c.args)} did not return within ${limit} (--timeout-ms); the worker running it was stopped and the check went on with the next property`;
+  return `${describeCall(c.call, args)} did not return within ${limit} (--timeout-ms); the worker running it was stopped and the check went on with the next property`;
 }
 
 /** Checks one wasm pack; throws LoadError when the bytes are not a loadable module. */
@@ -127,12 +87,12 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   // is still evaluated (PROPERTIES.md, Attribution).
   let survey: PackSurvey | null = null;
   const skip: string[] = [];
-  let surveyor = new PackWorker({ ...base, survey: null });
+  let surveyor = packSandbox({ ...base, survey: null });
   for (;;) {
     const s0 = performance.now();
     const answer = await surveyor.ask({ type: 'survey', skip: [...skip] });
-    if (answer.type === 'survey') {
-      survey = answer.survey;
+    if (answer.type === 'answer' && answer.answer.type === 'survey') {
+      survey = answer.answer.survey;
       break;
     }
     const took = performance.now() - s0;
@@ -143,7 +103,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
       hungInSurvey.set(owner, { status: 'failed', runs: 1, reached: 1, step: answer.call.call, message: `the pack hung: ${msg}` });
       skip.push(answer.call.call);
     } else {
-      const why = answer.type === 'died' ? `the pack crashed its worker while being surveyed: ${answer.why}` : 'the worker answered out of turn';
+      const why = answer.type === 'crash' ? `the pack crashed its worker while being surveyed: ${answer.why}` : 'the worker answered out of turn';
       record('harness.crash', { status: 'failed', runs: 1, message: `while surveying the pack (instantiate, ABI version, registration): ${why}` }, took, SURVEY);
       hungInSurvey.set('wasm.load.instantiate', { status: 'failed', runs: 1, reached: 1, message: why });
       skip.push('instantiate');
@@ -151,17 +111,17 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     if (skip.includes('instantiate')) {
       // Nothing can be evaluated without an instance; a fresh worker answers the survey at once.
       await surveyor.stop().catch(() => {});
-      surveyor = new PackWorker({ ...base, survey: null });
-    } else surveyor = new PackWorker({ ...base, survey: null });
+      surveyor = packSandbox({ ...base, survey: null });
+    } else surveyor = packSandbox({ ...base, survey: null });
   }
 
   const ids = selectIds(opts.only, opts.skip);
   const queue: WasmPropertyId[] = [...ids];
-  const pool: PackWorker[] = [surveyor.dead ? new PackWorker({ ...base, survey }) : surveyor];
+  const pool: PackSandbox[] = [surveyor.dead ? packSandbox({ ...base, survey }) : surveyor];
   const jobs = Math.max(1, Math.min(opts.jobs, ids.length));
   const running = new Map<number, string>();
   let runsOfDeadWorkers = 0;
-  const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? w.watchdog.runs() : 0), 0));
+  const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? w.marker.runs() : 0), 0));
   const lane = async (index: number) => {
     for (let id = queue.shift(); id; id = queue.shift()) {
       // A property whose own call hung in the survey has its verdict already.
@@ -172,22 +132,22 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
       }
       let w = pool[index];
       if (!w || w.dead) {
-        if (w) runsOfDeadWorkers += w.watchdog.runs();
-        w = pool[index] = new PackWorker({ ...base, survey: survey! });
+        if (w) runsOfDeadWorkers += w.marker.runs();
+        w = pool[index] = packSandbox({ ...base, survey: survey! });
       }
       w.onPoll = progress;
       running.set(index, id);
       const started = performance.now();
       const m = await w.ask({ type: 'property', id });
       const took = performance.now() - started;
-      if (m.type === 'result') record(id, m.outcome, m.durationMs);
+      if (m.type === 'answer' && m.answer.type === 'result') record(id, m.answer.outcome, m.answer.durationMs);
       else if (m.type === 'timeout') {
         const msg = timeoutMessage(m.call, opts.timeoutMs);
         record('harness.timeout', { status: 'failed', runs: 1, step: m.call.call, message: `during ${id}: ${msg}` }, took, id);
         // The property fails too only when the call cut off was its own checked step.
         const own = ownsCall(id, WASM_BATTERY.get(id)!.checks.map((c) => WASM_EXPORTS[c]), m.call.call);
         record(id, own ? { status: 'failed', runs: 0, step: m.call.call, message: `the pack hung: ${msg}` } : { status: 'skipped', runs: 0, reached: 0, blockedBy: 'harness.timeout', step: m.call.call, message: `not evaluated: a call it makes for its own purposes hung (see harness.timeout): ${msg}` }, took);
-      } else if (m.type === 'died') {
+      } else if (m.type === 'crash') {
         record('harness.crash', { status: 'failed', runs: 1, message: `during ${id}: ${m.why}` }, took, id);
         record(id, { status: 'skipped', runs: 0, reached: 0, blockedBy: 'harness.crash', message: `not evaluated: the worker running it died (see harness.crash): ${m.why}` }, took);
       }

@@ -1,0 +1,56 @@
+// The two transports of the kernel's sandbox (./sandbox.ts): a worker thread
+// (wasm packs and JS host adapters: cheap, killed by terminate) and a child
+// process (native packs: a segfault takes only it down).
+import { fork } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { track } from '../lifeline.ts';
+import type { Transport } from './sandbox.ts';
+
+/** A worker thread; `route` may consume marker news (returns false) before it is taken for an answer. */
+export function workerTransport<Q, A>(url: URL, options: WorkerOptions, route: (m: A) => boolean = () => true): Transport<Q, A> {
+  const worker = new Worker(url, options);
+  return {
+    send: (q) => worker.postMessage(q),
+    onMessage: (f) => worker.on('message', (m: A) => route(m) && f(m)),
+    onDeath: (f) => {
+      worker.on('error', (e) => f(`${e.name}: ${e.message}`));
+      worker.on('exit', (code) => f(`the worker exited with code ${code}`));
+    },
+    kill: () => worker.terminate(),
+  };
+}
+
+export interface ChildTransport<Q, A> extends Transport<Q, A> {
+  readonly pid: number | undefined;
+}
+
+/**
+ * A child process with an IPC channel for questions and answers, fd 4 for
+ * the marker's lines (written synchronously before each call, so they arrive
+ * even when the call never returns), and its stderr tail kept for crash messages.
+ */
+export function childTransport<Q, A>(url: URL, env: NodeJS.ProcessEnv, onLine: (line: string) => void): ChildTransport<Q, A> {
+  const proc = track(fork(url, [], { env, execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'] }));
+  let buf = '';
+  (proc.stdio[4] as Readable).on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      onLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+  });
+  let stderrTail = '';
+  (proc.stderr as Readable).on('data', (d: Buffer) => (stderrTail = (stderrTail + d.toString('utf8')).slice(-600)));
+  return {
+    pid: proc.pid,
+    send: (q) => proc.send(q as object),
+    onMessage: (f) => proc.on('message', (m) => f(m as A)),
+    onDeath: (f) =>
+      proc.on('exit', (code, signal) => {
+        const last = stderrTail.trim().split('\n').filter(Boolean).pop();
+        f(`${signal ? `killed with ${signal}` : `exited with code ${code}`}${last ? ` (stderr: ${last.trim()})` : ''}`);
+      }),
+    kill: () => void proc.kill('SIGKILL'),
+  };
+}
