@@ -5,7 +5,7 @@
 // run goes on in a fresh worker.
 import { newGuardBuffer, describeCall } from './call-guard.ts';
 import { SharedMarker } from './kernel/markers.ts';
-import { Sandbox, type InProgress } from './kernel/sandbox.ts';
+import { Sandbox, schedule, type InProgress } from './kernel/sandbox.ts';
 import { workerTransport } from './kernel/transports.ts';
 import { LoadError, type PackFile } from './pack-file.ts';
 import { packReport, type PackReport, type PropertyResult } from './report/model.ts';
@@ -116,19 +116,17 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   }
 
   const ids = selectIds(opts.only, opts.skip);
-  const queue: WasmPropertyId[] = [...ids];
   const pool: PackSandbox[] = [surveyor.dead ? packSandbox({ ...base, survey }) : surveyor];
-  const jobs = Math.max(1, Math.min(opts.jobs, ids.length));
   const running = new Map<number, string>();
   let runsOfDeadWorkers = 0;
   const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? w.marker.runs() : 0), 0));
-  const lane = async (index: number) => {
-    for (let id = queue.shift(); id; id = queue.shift()) {
+  const runOne = async (id: WasmPropertyId, index: number) => {
+    {
       // A property whose own call hung in the survey has its verdict already.
       const known = hungInSurvey.get(id);
       if (known) {
         record(id, known, 0);
-        continue;
+        return;
       }
       let w = pool[index];
       if (!w || w.dead) {
@@ -154,14 +152,13 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
       running.delete(index);
     }
   };
-  await Promise.all(Array.from({ length: jobs }, (_, i) => lane(i)));
+  await schedule(ids, opts.jobs, runOne);
   // A blocking id left out by --only/--skip is evaluated anyway: blockedBy always names a result of this report.
   for (let more = results.missingBlockers() as WasmPropertyId[]; more.length; more = results.missingBlockers() as WasmPropertyId[]) {
     const known = more.filter((id) => WASM_PROPERTY_IDS.includes(id));
     if (!known.length) break;
-    queue.push(...known);
     ranExtra.push(...known);
-    await lane(0);
+    await schedule(known, 1, runOne);
   }
   await Promise.all(pool.map((w) => (w.dead ? undefined : w.stop())));
   for (const id of ids) {

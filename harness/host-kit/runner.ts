@@ -7,7 +7,10 @@
 // blocked by the harness result otherwise. The next property runs in a fresh
 // worker.
 import { Worker } from 'node:worker_threads';
-import { newGuardBuffer, Watchdog } from '../call-guard.ts';
+import { newGuardBuffer } from '../call-guard.ts';
+import { SharedMarker } from '../kernel/markers.ts';
+import { Sandbox, schedule } from '../kernel/sandbox.ts';
+import { workerTransport } from '../kernel/transports.ts';
 import { packReport, type PackReport, type PropertyResult } from '../report/model.ts';
 import { ResultCollector } from '../results.ts';
 import { selectFrom } from '../runner.ts';
@@ -27,67 +30,55 @@ export interface HostRunnerOptions extends CheckOptions {
 export type HostReport = Omit<PackReport, 'pack'> & { host: { path: string } };
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
-const POLL_MS = 50;
 
 type Answer = { type: 'result'; outcome: Outcome; durationMs: number } | { type: 'timeout' | 'died'; why: string; checked: boolean } | { type: 'import-failed'; error: string };
 
 const LOAD = 'host.load.conforming';
 
+/** A worker thread holding the adapter, on the kernel (../kernel/sandbox.ts), answering in this runner's terms. */
 class HostWorker {
-  private readonly worker: Worker;
-  private readonly watchdog: Watchdog;
-  private lastCall = 'the adapter';
+  private readonly sandbox: Sandbox<ToHostWorker, FromHostWorker>;
+  private readonly marker: SharedMarker;
   /** Whether the last adapter call is a step the running property checks. */
   private lastChecked = false;
-  private pending: ((a: Answer) => void) | null = null;
-  dead = false;
 
   constructor(init: Omit<HostWorkerInit, 'guardBuffer'>) {
     const guardBuffer = newGuardBuffer();
-    this.watchdog = new Watchdog(guardBuffer);
-    this.worker = new Worker(ENTRY, { workerData: { ...init, guardBuffer } satisfies HostWorkerInit, stdout: true, stderr: true });
-    this.worker.on('message', (m: FromHostWorker) => {
-      if (m.type === 'call') {
-        this.lastCall = m.detail;
-        this.lastChecked = m.checked;
-      } else if (m.type === 'import-failed') this.settle({ type: 'import-failed', error: m.error });
-      else this.settle({ type: 'result', outcome: m.outcome, durationMs: m.durationMs });
-    });
-    this.worker.on('error', (e) => this.settle({ type: 'died', why: `the adapter crashed its worker during ${this.lastCall}: ${e.name}: ${e.message}`, checked: this.lastChecked }));
-    this.worker.on('exit', (code) => this.settle({ type: 'died', why: `the adapter's worker exited with code ${code} during ${this.lastCall}`, checked: this.lastChecked }));
+    this.marker = new SharedMarker(guardBuffer);
+    // The worker names each adapter call before making it: marker news, not an answer.
+    const route = (m: FromHostWorker) => {
+      if (m.type !== 'call') return true;
+      this.marker.detail = m.detail;
+      this.lastChecked = m.checked;
+      return false;
+    };
+    this.sandbox = new Sandbox(workerTransport<ToHostWorker, FromHostWorker>(ENTRY, { workerData: { ...init, guardBuffer } satisfies HostWorkerInit, stdout: true, stderr: true }, route), this.marker);
   }
 
-  private settle(a: Answer) {
-    if (a.type !== 'result') this.dead = true;
-    const p = this.pending;
-    this.pending = null;
-    p?.(a);
+  get dead(): boolean {
+    return this.sandbox.dead;
   }
 
-  ask(msg: ToHostWorker): Promise<Answer> {
-    return new Promise((resolve) => {
-      const timer = setInterval(() => {
-        const late = this.watchdog.overdue(performance.now());
-        if (!late) return;
-        clearInterval(timer);
-        this.pending = null;
-        this.dead = true;
-        void this.worker.terminate();
-        resolve({ type: 'timeout', why: `the adapter call ${this.lastCall} did not settle within ${late.budgetMs} ms (--timeout-ms); its worker was stopped and the check went on`, checked: this.lastChecked });
-      }, POLL_MS);
-      this.lastChecked = false;
-      this.lastCall = 'the adapter';
-      this.pending = (a) => {
-        clearInterval(timer);
-        resolve(a);
-      };
-      this.worker.postMessage(msg);
-    });
+  async ask(msg: ToHostWorker): Promise<Answer> {
+    this.lastChecked = false;
+    const v = await this.sandbox.ask(msg);
+    const call = this.marker.detail ?? 'the adapter';
+    if (v.type === 'timeout') return { type: 'timeout', why: `the adapter call ${call} did not settle within ${v.call.budgetMs} ms (--timeout-ms); its worker was stopped and the check went on`, checked: this.lastChecked };
+    if (v.type === 'crash') {
+      const why = v.why.startsWith('the worker exited') ? `the adapter's worker exited with code ${v.why.replace(/\D+/, '')} during ${call}` : `the adapter crashed its worker during ${call}: ${v.why}`;
+      return { type: 'died', why, checked: this.lastChecked };
+    }
+    const m = v.answer;
+    if (m.type === 'import-failed') {
+      void this.sandbox.stop();
+      return { type: 'import-failed', error: m.error };
+    }
+    if (m.type === 'call') throw new Error('unreachable: call messages are routed to the marker');
+    return { type: 'result', outcome: m.outcome, durationMs: m.durationMs };
   }
 
   stop() {
-    this.dead = true;
-    return this.worker.terminate();
+    return this.sandbox.stop();
   }
 }
 
@@ -141,15 +132,11 @@ export async function checkHost(adapterPath: string, opts: HostRunnerOptions): P
   const load = await evaluate(LOAD, (o) => selected.includes(LOAD) || o.status !== 'passed');
   // The failed result the rest is blocked by: the load itself, or what cut it off.
   const blocker = load.status === 'failed' ? LOAD : load.status === 'skipped' ? load.blockedBy : undefined;
-  for (const id of selected) {
-    if (id === LOAD) continue;
-    if (blocker) {
-      const why = (load.message ?? 'the host could not load the plain echo probe').replace(/^not evaluated: /, '').split('\n').slice(0, 2).map((l) => l.trim()).join(' ');
-      results.record(id, blockedOutcome(new StepBroken(blocker, 'load(the plain echo probe)', why), 0), 0);
-      continue;
-    }
-    await evaluate(id, () => true);
-  }
+  const others = selected.filter((id) => id !== LOAD);
+  if (blocker) {
+    const why = (load.message ?? 'the host could not load the plain echo probe').replace(/^not evaluated: /, '').split('\n').slice(0, 2).map((l) => l.trim()).join(' ');
+    for (const id of others) results.record(id, blockedOutcome(new StepBroken(blocker, 'load(the plain echo probe)', why), 0), 0);
+  } else await schedule(others, 1, (id) => evaluate(id, () => true).then(() => undefined));
   await (w as HostWorker | null)?.stop();
   const { pack: _pack, ...rest } = packReport({ path: adapterPath, sha256: '', abi: null, abiVersion: null, templates: [], imports: [] }, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results.ordered([LOAD, ...selected.filter((i) => i !== LOAD)]), t0);
   return { ...rest, host: { path: adapterPath } };

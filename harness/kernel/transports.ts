@@ -23,6 +23,8 @@ export function workerTransport<Q, A>(url: URL, options: WorkerOptions, route: (
 
 export interface ChildTransport<Q, A> extends Transport<Q, A> {
   readonly pid: number | undefined;
+  /** The last line the child wrote to stderr (a panic message, an abort's reason). */
+  stderrLast(): string | null;
 }
 
 /**
@@ -46,11 +48,8 @@ export function childTransport<Q, A>(url: URL, env: NodeJS.ProcessEnv, onLine: (
     pid: proc.pid,
     send: (q) => proc.send(q as object),
     onMessage: (f) => proc.on('message', (m) => f(m as A)),
-    onDeath: (f) =>
-      proc.on('exit', (code, signal) => {
-        const last = stderrTail.trim().split('\n').filter(Boolean).pop();
-        f(`${signal ? `killed with ${signal}` : `exited with code ${code}`}${last ? ` (stderr: ${last.trim()})` : ''}`);
-      }),
+    onDeath: (f) => proc.on('exit', (code, signal) => f(signal ? `killed with ${signal}` : `exited with code ${code}`)),
+    stderrLast: () => stderrTail.trim().split('\n').filter(Boolean).pop()?.trim() ?? null,
     kill: () => void proc.kill('SIGKILL'),
   };
 }

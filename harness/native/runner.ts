@@ -8,8 +8,9 @@
 // baseline registration, its drop) fails the id that owns it and blocks only
 // the ids that rely on it; a call cut off inside a property fails that
 // property only when the call was its own checked step, else blocks it.
-import { fork, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { LineMarker } from '../kernel/markers.ts';
+import { Sandbox, schedule } from '../kernel/sandbox.ts';
+import { childTransport, type ChildTransport } from '../kernel/transports.ts';
 import { LoadError, type PackFile } from '../pack-file.ts';
 import { packReport, type PackReport, type PropertyResult } from '../report/model.ts';
 import { ResultCollector, SURVEY } from '../results.ts';
@@ -30,7 +31,6 @@ export interface NativeRunnerOptions extends CheckOptions {
 }
 
 const ENTRY = new URL('./child-entry.mjs', import.meta.url);
-const POLL_MS = 50;
 /** How long a child may take to start (node and tsx), or to answer between pack calls, on top of --timeout-ms. */
 const START_GRACE_MS = 15000;
 
@@ -39,85 +39,45 @@ type Cut = { type: 'crash' | 'timeout'; why: string; kind: CallKind | null; call
 type Answer = FromChild | Cut;
 const isCut = (a: Answer): a is Cut => a.type === 'crash' || a.type === 'timeout';
 
+/** A child process holding the pack, on the kernel (../kernel/sandbox.ts), answering in this runner's terms. */
 class NativeChild {
-  private readonly proc: ChildProcess;
-  /** The call in progress; the process start counts as one until the child first reports. */
-  private inCall: { kind: CallKind; call: string } | null = { kind: 'start', call: 'the start of the process that holds the pack' };
-  private lastCall = 'none yet';
-  /** When the call in progress began, or the child last showed life. */
-  private since = performance.now();
-  private stderrTail = '';
-  private pending: ((a: Answer) => void) | null = null;
-  dead = false;
+  private readonly transport: ChildTransport<ToChild, FromChild>;
+  private readonly marker: LineMarker;
+  private readonly sandbox: Sandbox<ToChild, FromChild>;
 
-  constructor(env: Record<string, string>, private readonly timeoutMs: number) {
-    this.proc = fork(ENTRY, [], { env: { ...process.env, ...env, PACKCHECK_PARENT_PID: String(process.pid) }, execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'] });
-    let buf = '';
-    (this.proc.stdio[4] as Readable).on('data', (d: Buffer) => {
-      buf += d.toString('utf8');
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        this.since = performance.now();
-        if (line.startsWith('E ')) {
-          const tab = line.indexOf('\t');
-          this.inCall = { kind: line.slice(2, tab) as CallKind, call: line.slice(tab + 1) };
-          this.lastCall = this.inCall.call;
-        } else this.inCall = null;
-      }
-    });
-    (this.proc.stderr as Readable).on('data', (d: Buffer) => (this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-600)));
-    this.proc.on('message', (m: FromChild) => {
-      this.since = performance.now();
-      this.settle(m);
-    });
-    this.proc.on('exit', (code, signal) => {
-      this.dead = true;
-      const last = this.stderrTail.trim().split('\n').filter(Boolean).pop();
-      const how = signal ? `the pack killed its process with ${signal}` : `the pack's process exited with code ${code}`;
-      const call = this.inCall ?? null;
-      this.settle({ type: 'crash', why: `${how} during ${call?.call ?? this.lastCall}${last ? ` (stderr: ${last.trim()})` : ''}`, kind: call?.kind ?? null, call: call?.call ?? null });
-    });
+  constructor(env: Record<string, string>, timeoutMs: number) {
+    // The process start counts as a call until the child first reports; silence between calls gets the same grace.
+    this.marker = new LineMarker(timeoutMs, START_GRACE_MS, 'the start of the process that holds the pack');
+    this.transport = childTransport<ToChild, FromChild>(ENTRY, { ...process.env, ...env, PACKCHECK_PARENT_PID: String(process.pid) }, (l) => this.marker.line(l));
+    this.sandbox = new Sandbox(this.transport, this.marker);
   }
 
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.transport.pid;
   }
 
-  private settle(a: Answer) {
-    const p = this.pending;
-    this.pending = null;
-    p?.(a);
+  get dead(): boolean {
+    return this.sandbox.dead;
   }
 
-  ask(msg: ToChild): Promise<Answer> {
-    return new Promise((resolve) => {
-      // The timer covers the whole request: a pack call past --timeout-ms, the
-      // process start, and a child that never answers at all.
-      if (this.inCall === null) this.since = performance.now();
-      const timer = setInterval(() => {
-        const c = this.inCall;
-        const limit = c && c.kind !== 'start' ? this.timeoutMs : this.timeoutMs + START_GRACE_MS;
-        if (performance.now() - this.since <= limit) return;
-        clearInterval(timer);
-        this.pending = null;
-        this.kill();
-        const what = c ? (c.kind === 'start' ? `${c.call} did not end` : `${c.call} did not return`) : 'the process that holds the pack did not answer';
-        resolve({ type: 'timeout', why: `${what} within ${limit} ms${c && c.kind !== 'start' ? ' (--timeout-ms)' : ''}; its process was killed and the check went on`, kind: c?.kind ?? null, call: c?.call ?? null });
-      }, POLL_MS);
-      this.pending = (a) => {
-        clearInterval(timer);
-        resolve(a);
-      };
-      if (this.dead) this.settle({ type: 'crash', why: 'the process had already ended', kind: null, call: null });
-      else this.proc.send(msg);
-    });
+  async ask(msg: ToChild): Promise<Answer> {
+    const v = await this.sandbox.ask(msg);
+    if (v.type === 'answer') return v.answer;
+    if (v.type === 'crash') {
+      const how = v.why.startsWith('killed with ') ? `the pack killed its process with ${v.why.slice('killed with '.length)}` : `the pack's process ${v.why}`;
+      const tail = this.transport.stderrLast();
+      const c = v.call;
+      if (v.why === 'the sandbox had already ended') return { type: 'crash', why: 'the process had already ended', kind: null, call: null };
+      const now = this.marker.inProgress();
+      return { type: 'crash', why: `${how} during ${c?.call ?? 'none yet'}${tail ? ` (stderr: ${tail})` : ''}`, kind: (now?.kind as CallKind | undefined) ?? null, call: now?.call ?? null };
+    }
+    const c = v.call;
+    const what = c.idle ? 'the process that holds the pack did not answer' : c.kind === 'start' ? `${c.call} did not end` : `${c.call} did not return`;
+    return { type: 'timeout', why: `${what} within ${c.budgetMs} ms${!c.idle && c.kind !== 'start' ? ' (--timeout-ms)' : ''}; its process was killed and the check went on`, kind: c.idle ? null : ((c.kind as CallKind | undefined) ?? null), call: c.idle ? null : c.call };
   }
 
   kill() {
-    this.dead = true;
-    this.proc.kill('SIGKILL');
+    void this.sandbox.stop();
   }
 }
 
@@ -252,14 +212,13 @@ export async function checkNativePack(file: PackFile, opts: NativeRunnerOptions)
     results.record(harnessId(first), { status: 'failed', runs: 1, message: `while starting the process that holds the pack: ${first.why}` }, 0, SURVEY);
     for (const id of ids) results.record(id, { status: 'skipped', runs: 0, reached: 0, blockedBy: harnessId(first), step: first.call ?? 'start the process that holds the pack', message: `not evaluated: the process that holds the pack did not start (see ${harnessId(first)})` }, 0);
   }
-  for (const id of ids) await evaluate(id);
+  // One process at a time: a native pack is loaded in one child, and its survey steps are shared.
+  await schedule(ids, 1, evaluate);
   for (const tried = new Set<string>(); ; ) {
     const missing = results.missingBlockers().filter((b): b is VtablePropertyId => (VTABLE_PROPERTY_IDS as readonly string[]).includes(b) && !tried.has(b));
     if (!missing.length) break;
-    for (const id of missing) {
-      tried.add(id);
-      await evaluate(id);
-    }
+    for (const id of missing) tried.add(id);
+    await schedule(missing, 1, evaluate);
   }
   (current as NativeChild | null)?.kill();
 
