@@ -2,7 +2,8 @@
 export { checkWasmPack, selectIds, type RunnerOptions } from './runner.ts';
 export { readPack, kindOf, LoadError, type PackFile } from './pack-file.ts';
 export { CheckedWasmHost, type Tick, type HostOptions } from './wasm-host.ts';
-export { Ledger, type Block, type Registration, type Finding, type VtableRegistration } from './ledger.ts';
+export { Ledger, type Block, type Registration, type Finding } from './ledger.ts';
+export { VtableLedger, type VtableRegistration } from './native/vtable-ledger.ts';
 export { inspectWasm, shapeProblems, type WasmShape } from './wasm-shape.ts';
 export * as abi from './abi.ts';
 export * as messageSchema from './message-schema.ts';

@@ -1,6 +1,7 @@
-// The shared bookkeeping of a host: blocks the host holds, live and dead
-// instances, registrations, and what went wrong along the way. Every host
-// (reference, checked, mock) keeps one of these; properties read it.
+// The wasm ABI's ledger: blocks the host holds, live and dead instances,
+// registrations, what went wrong along the way, and memory over the calls.
+// The checked wasm host keeps one per instance; properties read it. (The
+// vtable ABI has its own: harness/native/vtable-ledger.ts.)
 
 export interface Block {
   ptr: number;
@@ -20,27 +21,6 @@ export interface Registration {
   factoryId: number;
   /** Bytes copied at call time, or null when the range was outside memory. */
   bytes: Uint8Array | null;
-}
-
-/** One `register_template` call of the vtable ABI as the host saw it (pointers as BigInts). */
-export interface TemplateCall {
-  index: number;
-  hostData: bigint;
-  idPtr: bigint;
-  /** The id's bytes up to its NUL (null when the pointer was NULL). */
-  idBytes: Uint8Array | null;
-  factory: bigint;
-  drop: bigint;
-  userData: bigint;
-}
-
-/** A `register_template` call with the host's answer and what became of its user_data. */
-export interface VtableRegistration extends TemplateCall {
-  answer: number;
-  /** The allocation `user_data` was at call time (tracker sequence number), 0n when untracked. */
-  userDataSeq: bigint;
-  /** Set once the host has called `drop` for it. */
-  dropped: boolean;
 }
 
 export type FindingKind = 'overlap' | 'integrity' | 'alloc-bounds' | 'result-bounds';
@@ -64,7 +44,6 @@ export class Ledger {
   readonly liveInstances = new Map<number, { factoryId: number }>();
   readonly deadInstances = new Set<number>();
   readonly registrations: Registration[] = [];
-  readonly vtableRegistrations: VtableRegistration[] = [];
   readonly findings: Finding[] = [];
   readonly timeline: Sample[] = [];
   calls = 0;

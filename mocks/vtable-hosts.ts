@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { PackRegisterStatus } from '../harness/abi.ts';
-import { Ledger, type VtableRegistration } from '../harness/ledger.ts';
+import { VtableLedger, type VtableRegistration } from '../harness/native/vtable-ledger.ts';
 import type { NativePack, TemplateCall } from '../harness/native/vtable-host.ts';
 
 /** Call index (0-based, in call order) → the non-zero code to answer it with. */
@@ -28,7 +28,7 @@ export function describeSchedule(s: Schedule): string {
 export type SeqOf = (p: bigint) => bigint;
 
 export class MockVtableHost {
-  readonly ledger = new Ledger();
+  readonly ledger = new VtableLedger();
   /**
    * @param hostData the non-zero tag the pack must pass back unchanged (random
    *   per load by default; properties draw it from fast-check so runs replay)
@@ -40,13 +40,13 @@ export class MockVtableHost {
   ) {}
 
   get calls(): readonly VtableRegistration[] {
-    return this.ledger.vtableRegistrations;
+    return this.ledger.registrations;
   }
 
   /** The `register_template` implementation: record, then answer per schedule. */
   readonly handle = (call: TemplateCall): number => {
     const answer = this.schedule.get(call.index) ?? 0;
-    this.ledger.vtableRegistrations.push({ ...call, answer, userDataSeq: call.userData === 0n ? 0n : this.seqOf(call.userData), dropped: false });
+    this.ledger.registrations.push({ ...call, answer, userDataSeq: call.userData === 0n ? 0n : this.seqOf(call.userData), dropped: false });
     return answer;
   };
 

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { PackRegisterStatus } from '../harness/abi.ts';
 import { StepBroken, Violation } from '../harness/errors.ts';
-import type { VtableRegistration } from '../harness/ledger.ts';
+import type { VtableRegistration } from '../harness/native/vtable-ledger.ts';
 import type { AllocTracker } from '../harness/native/alloc-tracker.ts';
 import { NO_EXPECTED_ABI, noTracker, type CallKind } from '../harness/native/plan.ts';
 import { loadNativePack, MissingSymbol, type NativePack } from '../harness/native/vtable-host.ts';

@@ -4,7 +4,7 @@
 // through the pointers the pack passed. Pointers are BigInts (koffi 3).
 // This runs only inside the child process that isolates native code.
 import koffi, { type LibraryHandle } from 'koffi';
-import type { TemplateCall } from '../ledger.ts';
+import type { TemplateCall } from './vtable-ledger.ts';
 
 export const DEFAULT_ENTRYPOINT = 'reflow_pack_register';
 
