@@ -7,7 +7,7 @@ import { CallGuard, newGuardBuffer } from '../harness/call-guard.ts';
 import { CheckedWasmHost } from '../harness/wasm-host.ts';
 import { checkWasmPack } from '../harness/runner.ts';
 import { buildRust, buildWat, findRustc, WAT_REFERENCE } from '../packs-under-test/build.ts';
-import { importsFor } from '../mocks/stub-imports.ts';
+import { importsFor } from '../harness/stub-imports.ts';
 import { WAT_REFERENCE_ABI } from '../packs-under-test/reference.ts';
 
 const rustc = findRustc();
