@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const require = createRequire(import.meta.url);
-const run = (args) => execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+// Its output goes to stderr: `npm pack --json` prints its JSON on stdout, after the scripts.
+const run = (args) => execFileSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] });
 
 rmSync(DIST, { recursive: true, force: true });
 run([join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
