@@ -3,49 +3,34 @@
 // "files" are what a consumer gets), the example's own vitest suite, and the
 // CLI through npx. Everything happens in temp dirs; it needs the npm registry
 // for vitest and vite.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WASM_PROPERTY_IDS } from '../properties/catalog.ts';
-import { explain, mustSucceed, packInto, ROOT, run, TIMEOUT } from './support/npm.ts';
+import { explain, mustSucceed, packInto, ROOT, run, tempFolder, TIMEOUT } from './support/npm.ts';
 
 const EXAMPLE = join(ROOT, 'examples', 'pack-author');
 
-let tmp = '';
 let project = '';
-let keep = false;
 
 describe('examples/pack-author, with packcheck installed from its npm tarball', () => {
+  const tmp = tempFolder('packcheck-example-');
   let tarball = '';
 
   beforeAll(async () => {
     try {
-      tmp = mkdtempSync(join(tmpdir(), 'packcheck-example-'));
-      ({ tarball } = await packInto(join(tmp, 'tarball')));
+      ({ tarball } = await packInto(join(tmp.path, 'tarball')));
     } catch (e) {
-      keep = true;
+      tmp.keep = true;
       throw e;
     }
   }, TIMEOUT);
-
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      keep = true;
-    });
-  });
-
-  afterAll(() => {
-    if (!tmp) return;
-    if (keep) console.log(`left for inspection: ${tmp}`);
-    else rmSync(tmp, { recursive: true, force: true });
-  });
 
   describe('in a copy of the example, as its author uses it', () => {
     beforeAll(async () => {
       try {
         // The example as a pack author would have it: no installed modules, no built pack.
-        project = join(tmp, 'pack-author');
+        project = join(tmp.path, 'pack-author');
         cpSync(EXAMPLE, project, {
           recursive: true,
           filter: (src) => {
@@ -64,7 +49,7 @@ describe('examples/pack-author, with packcheck installed from its npm tarball', 
         const wasm = join(project, 'pack', 'echo.wasm');
         if (!existsSync(wasm) || !readFileSync(wasm).subarray(0, 4).equals(Buffer.from('\0asm', 'latin1'))) throw new Error(`the build did not write a wasm module to ${wasm}\n${explain(build, 'build')}`);
       } catch (e) {
-        keep = true;
+        tmp.keep = true;
         throw e;
       }
     }, TIMEOUT);

@@ -4,18 +4,15 @@
 // built JavaScript, a NodeNext TypeScript project type-checks against the
 // shipped .d.ts, and the CLI checks the prebuilt reference packs. It needs the
 // npm registry for what the npm cache lacks (--prefer-offline).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { explain, mustSucceed, packInto, ROOT, run, TIMEOUT, type PackJson } from './support/npm.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { explain, mustSucceed, packInto, ROOT, run, tempFolder, TIMEOUT, type PackJson } from './support/npm.ts';
 import type { ReferenceIndex } from '../harness/reference-packs.ts';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
-let tmp = '';
 let project = '';
 let packed: PackJson;
-let keep = false;
 
 const CONSUMER_TS = `import { CheckedWasmHost, checkWasmPack, readPack, type PackReport } from 'packcheck';
 import { validMessage, validPayload } from 'packcheck/arbitraries';
@@ -35,12 +32,12 @@ console.log(JSON.stringify({ host: typeof CheckedWasmHost, ids: ALL_IDS.length, 
 `;
 
 describe('packcheck installed from its npm tarball, with no TypeScript loader', () => {
+  const tmp = tempFolder('packcheck-package-');
   beforeAll(async () => {
     try {
-      tmp = mkdtempSync(join(tmpdir(), 'packcheck-package-'));
-      const pack = await packInto(join(tmp, 'tarball'));
+      const pack = await packInto(join(tmp.path, 'tarball'));
       packed = pack.packed;
-      project = join(tmp, 'consumer');
+      project = join(tmp.path, 'consumer');
       mkdirSync(project);
       writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2)}\n`);
       writeFileSync(join(project, 'consumer.ts'), CONSUMER_TS);
@@ -51,22 +48,10 @@ describe('packcheck installed from its npm tarball, with no TypeScript loader', 
       const deps = [`typescript@${manifest.devDependencies.typescript}`, `@types/node@${manifest.devDependencies['@types/node']}`];
       mustSucceed(await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', pack.tarball, ...deps], project), 'installing the tarball');
     } catch (e) {
-      keep = true;
+      tmp.keep = true;
       throw e;
     }
   }, TIMEOUT);
-
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      keep = true;
-    });
-  });
-
-  afterAll(() => {
-    if (!tmp) return;
-    if (keep) console.log(`left for inspection: ${tmp}`);
-    else rmSync(tmp, { recursive: true, force: true });
-  });
 
   it('the tarball holds the built JavaScript, declarations, entries and reference packs, and no sources, tests, fixtures or mutants', () => {
     const paths = packed.files.map((f) => f.path);
@@ -95,7 +80,7 @@ describe('packcheck installed from its npm tarball, with no TypeScript loader', 
 
   it('npx packcheck --version, --help and --list answer without loading koffi, binaryen, fast-check or a property module', async () => {
     for (const flag of ['--version', '--help', '--list']) {
-      const trace = join(tmp, `trace${flag}.txt`);
+      const trace = join(tmp.path, `trace${flag}.txt`);
       writeFileSync(trace, '');
       const r = mustSucceed(await run('node', ['--import', './trace-imports.mjs', 'node_modules/.bin/packcheck', flag], project, { PACKCHECK_TRACE_FILE: trace }), `packcheck ${flag}`);
       if (flag === '--version') expect(r.stdout.trim()).toBe(manifest.version);

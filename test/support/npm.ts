@@ -1,8 +1,10 @@
 // Running npm, npx and node in temporary projects, as a consumer of the
 // packed package would (test/example.test.ts, test/package.test.ts).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const TIMEOUT = 300_000;
@@ -73,4 +75,27 @@ export async function packInto(dir: string): Promise<{ tarball: string; packed: 
   const tarball = join(dir, basename(packed.filename));
   if (!existsSync(tarball)) throw new Error(`npm pack reported ${packed.filename}, but ${tarball} does not exist\n${explain(pack, 'npm pack')}`);
   return { tarball, packed };
+}
+
+/**
+ * The describe block's temporary folder: made before its tests, removed after
+ * them unless a test or a setup step (which sets `keep`) failed; then it is
+ * left, and its path printed.
+ */
+export function tempFolder(prefix: string): { path: string; keep: boolean } {
+  const t = { path: '', keep: false };
+  beforeAll(() => {
+    t.path = mkdtempSync(join(tmpdir(), prefix));
+  });
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      t.keep = true;
+    });
+  });
+  afterAll(() => {
+    if (!t.path) return;
+    if (t.keep) console.log(`left for inspection: ${t.path}`);
+    else rmSync(t.path, { recursive: true, force: true });
+  });
+  return t;
 }
