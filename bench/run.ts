@@ -1,13 +1,18 @@
 // `npm run bench`: (a) ticks per second through the fully checked host versus
 // a bare loop doing only ABI.md's tick sequence, side by side in one run;
-// (b) the battery's wall time at default settings. Figures, not assertions.
+// (b) the battery's wall time at default settings; (c) `packcheck --version`
+// and `--help` start-up time, the sources through tsx against the built
+// JavaScript (dist/, `npm run build`). Figures, not assertions.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { readPack } from '../harness/pack-file.ts';
 import { CallGuard, newGuardBuffer } from '../harness/call-guard.ts';
 import { CheckedWasmHost } from '../harness/wasm-host.ts';
 import { checkWasmPack } from '../harness/runner.ts';
 import { buildRust, buildWat, findRustc, WAT_REFERENCE } from '../packs-under-test/build.ts';
-import { importsFor } from '../mocks/stub-imports.ts';
+import { importsFor } from '../harness/stub-imports.ts';
 import { WAT_REFERENCE_ABI } from '../packs-under-test/reference.ts';
 
 const rustc = findRustc();
@@ -89,3 +94,35 @@ const expectAbi = 'missing' in rustc ? WAT_REFERENCE_ABI : rustc.abiVersion;
 const rep = await checkWasmPack(await readPack(packPath), { seed: 1, runs: 100, timeoutMs: 2000, profile: 'sdk', expectAbi, jobs: Math.min(4, availableParallelism()) });
 const wall = (performance.now() - t0) / 1000;
 console.log(`(b) battery at default settings (100 runs, seed 1): ${wall.toFixed(1)} s wall (target <= 20 s); ${rep.summary.passed} passed, ${rep.summary.failed} failed, ${rep.summary.skipped} skipped`);
+
+// (c) Start-up: alternated runs of the same command line, one process each.
+// The sources go through tsx (bin/packcheck.js registers it when there is no
+// compiled CLI next to it); PACKCHECK_BENCH_SOURCE_BIN may name another
+// packcheck bin to compare with (an older checkout's).
+const ROOT = join(import.meta.dirname, '..');
+const sourceBin = process.env.PACKCHECK_BENCH_SOURCE_BIN ?? join(ROOT, 'bin', 'packcheck.js');
+const builtBin = join(ROOT, 'dist', 'bin', 'packcheck.js');
+const STARTS = 11;
+const timeStart = (bin: string, flag: string) => {
+  const t = performance.now();
+  execFileSync(process.execPath, [bin, flag], { stdio: 'ignore' });
+  return performance.now() - t;
+};
+if (!existsSync(builtBin)) console.log(`(c) start-up: not measured, ${builtBin} is missing (npm run build)`);
+else {
+  console.log(`(c) start-up, ${STARTS} alternated runs each (the first of each is warm-up), medians:`);
+  for (const flag of ['--version', '--help']) {
+    const src: number[] = [];
+    const built: number[] = [];
+    for (let i = 0; i < STARTS + 1; i++) {
+      const a = timeStart(sourceBin, flag);
+      const b = timeStart(builtBin, flag);
+      if (i === 0) continue;
+      src.push(a);
+      built.push(b);
+    }
+    const s = median(src);
+    const b = median(built);
+    console.log(`    packcheck ${flag}: sources through tsx ${s.toFixed(0)} ms, built JavaScript ${b.toFixed(0)} ms, built/sources ${(b / s).toFixed(2)} (target < 0.33)`);
+  }
+}

@@ -1,10 +1,19 @@
 #!/usr/bin/env node
-// packcheck is written in TypeScript and runs through tsx (a dependency).
-// The caller's pid is taken first, before any import: packcheck ends when
-// that process is gone (harness/lifeline.ts), even if it died during start-up.
+// The packcheck command. The caller's pid is taken first, before any import:
+// packcheck ends when that process is gone (harness/lifeline.ts), even if it
+// died during start-up.
 globalThis[Symbol.for('packcheck.parent')] = process.ppid;
-const { register } = await import('tsx/esm/api');
-
-register();
-const { main } = await import('../harness/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+// Built (dist/bin/packcheck.js, what the package ships): the compiled CLI
+// next to it, plain JavaScript. In a checkout's sources (bin/packcheck.js, as
+// the tests run it) there is no compiled CLI: the TypeScript goes through tsx,
+// a devDependency.
+const { existsSync } = await import('node:fs');
+const built = new URL('../harness/cli.js', import.meta.url);
+let cli;
+if (existsSync(built)) cli = await import(built.href);
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import('../harness/cli.ts');
+}
+process.exitCode = await cli.main(process.argv.slice(2));

@@ -6,7 +6,7 @@ import { ALLOC_ALIGN, MIB, RunStatus, WASM_EXPORTS } from './abi.ts';
 import { CallGuard, GUARDED_CALLS, describeCall, type GuardedCall } from './call-guard.ts';
 import { HarnessRefusal, PackTrap } from './errors.ts';
 import { Ledger, type Block } from './ledger.ts';
-import { importsFor } from '../mocks/stub-imports.ts';
+import { importsFor } from './stub-imports.ts';
 
 type Fn = (...args: number[]) => number | undefined;
 

@@ -9,7 +9,7 @@ import { WASM_EXPORTS } from './abi.ts';
 import { StepBroken } from './errors.ts';
 import { CallGuard } from './call-guard.ts';
 import { decodeRegistration } from './registration.ts';
-import { importNames } from '../mocks/stub-imports.ts';
+import { importNames } from './stub-imports.ts';
 import { CheckedWasmHost } from './wasm-host.ts';
 import { inspectWasm, presentCalls, shapeProblems } from './wasm-shape.ts';
 

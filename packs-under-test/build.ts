@@ -10,6 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abiVersionFromRustcVV } from '../harness/abi.ts';
 import { cacheDir } from '../harness/cache-dir.ts';
+import { watToWasm } from '../harness/wat.ts';
+
+export { watToWasm };
 
 export const PACKS_DIR = dirname(fileURLToPath(import.meta.url));
 const CACHE = cacheDir('packs');
@@ -44,21 +47,6 @@ export function applyPatches(source: string, patches: readonly Patch[], what: st
     s = s.slice(0, at) + to + s.slice(at + from.length);
   }
   return s;
-}
-
-type Wabt = Awaited<ReturnType<typeof import('wabt')>>;
-let wabtPromise: Promise<Wabt> | null = null;
-
-export async function watToWasm(text: string, name = 'pack.wat'): Promise<Uint8Array> {
-  wabtPromise ??= import('wabt').then((m) => m.default());
-  const wabt = await wabtPromise;
-  const mod = wabt.parseWat(name, text, {});
-  try {
-    mod.validate();
-    return mod.toBinary({}).buffer;
-  } finally {
-    mod.destroy();
-  }
 }
 
 /** Compiles a WAT file (optionally patched into a mutant); returns the cached .wasm path. */

@@ -6,9 +6,9 @@ import { Violation } from '../harness/errors.ts';
 import type { CheckedWasmHost } from '../harness/wasm-host.ts';
 import type { Sample } from '../harness/ledger.ts';
 import { runOnce, type Outcome, type PropertyContext } from './types.ts';
+import { MEASURED_CYCLES, WARMUP_CYCLES } from './budgets.ts';
 
-export const WARMUP_CYCLES = 1000;
-export const MEASURED_CYCLES = 20000;
+export { MEASURED_CYCLES, WARMUP_CYCLES };
 
 /** `makeCycle` returns one cycle; each call answers the highest block end it saw. */
 export function measureGrowth(ctx: PropertyContext, what: string, makeCycle: (host: CheckedWasmHost) => () => number): Outcome {

@@ -11,6 +11,7 @@ import { createLive, demandErrorJson, describeAnswer, formBroken, needsTemplates
 import { ownedBy, payloadOwner } from './attribution.ts';
 import { notReached } from './types.ts';
 import { runFc, type PackProperty, type PropertyContext } from './types.ts';
+import { largeRuns } from './budgets.ts';
 
 const RUN_NEEDS: PackProperty['needs'] = ['alloc', 'free', 'create', 'run'];
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -234,9 +235,7 @@ export const runLargePayload: PackProperty = {
 };
 
 /** The 1–16 MiB property takes a twentieth of --runs (at least 2). */
-export function largeRuns(runs: number): number {
-  return Math.max(2, Math.round(runs / 20));
-}
+export { largeRuns };
 
 type CodeCase = { expect: -1 | -2 | -3; what: string; factoryId: number; payload: PayloadCase | null };
 

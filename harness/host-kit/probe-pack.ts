@@ -12,7 +12,7 @@
 //   heap        a bump allocator that never reuses memory. Every block is
 //               8-aligned and owns PROBE_CANARY_BYTES of gap before and after
 //               it that no other block (nor another block's gap) touches.
-import { watToWasm } from '../../packs-under-test/build.ts';
+import { watToWasm } from '../wat.ts';
 
 export interface ProbeScenario {
   /** Template names registered in this order (duplicates allowed), each with inports ["in"] and outports ["out"]. */

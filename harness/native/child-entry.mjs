@@ -1,6 +1,12 @@
 // Native packs run in a child process of their own (a crash takes only it
-// down); tsx's loader is registered here before the TypeScript child module.
-import { register } from 'tsx/esm/api';
+// down). Built (dist/), the compiled child.js sits next to this file; in a
+// checkout's sources there is only child.ts, run through tsx (a devDependency).
+import { existsSync } from 'node:fs';
 
-register();
-await import('./child.ts');
+const built = new URL('./child.js', import.meta.url);
+if (existsSync(built)) await import(built.href);
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./child.ts');
+}

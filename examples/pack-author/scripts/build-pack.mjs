@@ -27,9 +27,10 @@ function fail(message) {
 if (!existsSync(SOURCE)) {
   let reference;
   try {
-    // packcheck's main export is …/node_modules/packcheck/harness/index.ts.
+    // packcheck's main export is …/node_modules/packcheck/dist/harness/index.js;
+    // the reference packs it ships, with the WAT pack's source, are in dist/reference-packs/.
     const main = fileURLToPath(import.meta.resolve('packcheck'));
-    reference = join(dirname(main), '..', 'packs-under-test', 'wat', 'reference.wat');
+    reference = join(dirname(main), '..', 'reference-packs', 'wat-reference.wat');
   } catch (e) {
     fail(`pack/echo.wat is missing and packcheck is not installed to seed it from (${e.message}); run npm install first`);
   }

@@ -1,7 +1,7 @@
 // Imports the harness does not implement (wasm-bindgen glue and the like).
 // Each is a function that fails the calling property with a clear message
 // instead of letting instantiation crash or a call silently return undefined.
-import { REGISTER_IMPORT } from '../harness/abi.ts';
+import { REGISTER_IMPORT } from './abi.ts';
 
 export class UnprovidedImportCall extends Error {
   constructor(readonly module: string, readonly field: string) {

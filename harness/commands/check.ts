@@ -1,0 +1,100 @@
+// `packcheck [PACK]`: one pack (or, with none, the bundled reference packs)
+// checked in this process, routed by its magic bytes.
+import { basename } from 'node:path';
+import { LoadError, readPack, type PackFile } from '../pack-file.ts';
+import { corpusReport } from '../report/json.ts';
+import { packReport, type PackReport, type PropertyResult } from '../report/model.ts';
+import { lifeline } from '../lifeline.ts';
+import { notAPackLine, packHeader, resultLines, summaryLine } from '../report/terminal.ts';
+import { checkWasmPack, type RunnerOptions } from '../runner.ts';
+import { checkNativePack } from '../native/runner.ts';
+import type { Out, Parsed } from '../cli.ts';
+import { Progress, writeOutputs } from './common.ts';
+
+/** Checks one file in this process, routed by its magic bytes. */
+async function checkFile(file: PackFile, opts: RunnerOptions, parsed: Parsed): Promise<PackReport> {
+  if (file.kind === 'wasm') return checkWasmPack(file, opts);
+  if (file.kind === 'elf') return checkNativePack(file, { ...opts, entrypoint: parsed.entrypoint });
+  if (file.kind === 'zip') return (await import('../bundle/check.ts')).checkBundle(file, { ...opts, target: parsed.target, entrypoint: parsed.entrypoint });
+  throw new LoadError(`${file.path} is a ${file.kind} binary: packcheck loads wasm packs, Linux (ELF) shared objects and .rflpack bundles here`);
+}
+
+export async function checkCli(parsed: Parsed, out: Out, err: Out): Promise<number> {
+  const { opts } = parsed;
+
+  let targets: { path: string; expectAbi: number | null }[];
+  if (parsed.paths.length === 1) targets = [{ path: parsed.paths[0]!, expectAbi: opts.expectAbi }];
+  else {
+    const { referencePacks } = await import('../reference-packs.ts');
+    const set = await referencePacks();
+    out(`packcheck: no pack given; checking the bundled reference packs: ${set.packs.map((p) => p.name).join(', ')}`);
+    for (const m of set.missing) out(`packcheck: not checked: ${m}`);
+    targets = set.packs.map((p) => ({ path: p.path, expectAbi: opts.expectAbi ?? p.expectAbi }));
+  }
+  const files: { file: PackFile; expectAbi: number | null }[] = [];
+  for (const t of targets) {
+    try {
+      files.push({ file: await readPack(t.path), expectAbi: t.expectAbi });
+    } catch (e) {
+      if (e instanceof LoadError) {
+        err(`packcheck: ${e.message}`);
+        return 2;
+      }
+      throw e;
+    }
+  }
+  const started = performance.now();
+  const reports: PackReport[] = [];
+  const progress = new Progress(parsed.quiet);
+  let current: { file: PackFile; results: PropertyResult[] } | null = null;
+  // Stopped from outside: the report of what was checked so far, marked as interrupted.
+  const disarm = lifeline((why) => {
+    progress.clear();
+    const partial = current ? [...reports, interruptedReport(current.file, current.results, opts, why)] : reports;
+    if (partial.length) writeOutputs(parsed, partial.length === 1 ? partial[0] : corpusReport(partial, partial[0]!.options, Math.round(performance.now() - started)), partial, err);
+    err(`packcheck: stopped: ${why}; ${parsed.json || parsed.junit || parsed.html ? 'the reports hold what was checked so far' : 'nothing more was checked'}`);
+  });
+  if (!parsed.seedGiven && !parsed.quiet) out(`packcheck: seed ${opts.seed} (pass --seed ${opts.seed} to repeat this run)`);
+  for (const { file, expectAbi } of files) {
+    let done = 0;
+    const name = basename(file.path).slice(0, 24);
+    current = { file, results: [] };
+    const seen = current.results;
+    // Most useful first: the line is cut to the terminal's width.
+    const onResult = (r: PropertyResult) => {
+      seen.push(r);
+      progress.show(`${name}: ${++done} done, last ${r.id} ${r.status}`);
+    };
+    const onProgress = (running: string[], runs: number) => progress.show(`${name}: ${done} done, ${runs} runs, running ${running.join(', ') || '…'}`);
+    const rep = await checkFile(file, { ...opts, expectAbi, onResult, onProgress }, parsed).catch((e: unknown) => {
+      if (e instanceof LoadError) return e;
+      throw e;
+    });
+    progress.clear();
+    if (rep instanceof LoadError) {
+      err(`packcheck: ${rep.message}`);
+      return 2;
+    }
+    if (!parsed.quiet) {
+      out('');
+      out(packHeader(rep));
+      for (const l of resultLines(rep.results)) out(l);
+      const notAPack = notAPackLine(rep);
+      if (notAPack) out(notAPack);
+      out(summaryLine(rep));
+    }
+    reports.push(rep);
+    current = null;
+  }
+  disarm();
+  const json = reports.length === 1 ? reports[0] : corpusReport(reports, reports[0]!.options, Math.round(performance.now() - started));
+  if (!writeOutputs(parsed, json, reports, err)) return 2;
+  return reports.some((r) => r.exitCode !== 0) ? 1 : 0;
+}
+
+/** The report@1 of a check stopped from outside: the results so far, exit code 1, and why it stopped. */
+function interruptedReport(file: PackFile, results: PropertyResult[], opts: Parsed['opts'], why: string): PackReport {
+  const abi = file.kind === 'wasm' ? 'wasm' : file.kind === 'elf' ? 'vtable' : file.kind === 'zip' ? 'bundle' : null;
+  const rep = packReport({ path: file.path, sha256: file.sha256, abi, abiVersion: null, templates: [], imports: [] }, { seed: opts.seed, runs: opts.runs, timeoutMs: opts.timeoutMs, profile: opts.profile }, results, performance.now());
+  return { ...rep, exitCode: 1, interrupted: why };
+}
