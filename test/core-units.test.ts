@@ -9,6 +9,8 @@ import { parseCli } from '../harness/cli.ts';
 import { Ledger, type Registration } from '../harness/ledger.ts';
 import { decodeRegistration } from '../harness/registration.ts';
 import { DEFAULTS } from '../harness/replay.ts';
+import { CORPUS_SCHEMA, corpusReport, writeJson } from '../harness/report/json.ts';
+import { reportFixtures } from './support/report-fixtures.ts';
 
 describe('Ledger', () => {
   it('blocks: sequence numbers, host-held bytes, highest end; taking one keeps the others in order', () => {
@@ -194,5 +196,28 @@ describe('parseCli', () => {
     if (typeof p === 'string') throw new Error(p);
     expect(p.opts.only).toEqual(['wasm.run', 'wasm.alloc.*']);
     expect(usage(['--only', 'wasm.ru'])).toMatch(/unknown property id "wasm.ru"/);
+  });
+});
+
+describe('the corpus JSON (report/json.ts)', () => {
+  const options = { seed: 1, runs: 30, timeoutMs: 2000, profile: 'sdk' as const, expectAbi: null, only: null, skip: null };
+  const { res, report } = reportFixtures(options, 'a.wasm');
+
+  it('sums the packs, drops tool and options from each report, exit code 1 when any pack failed', () => {
+    const ok = report({ path: 'a.wasm' }, [res('wasm.shape.exports', 'passed'), res('wasm.run.output-json', 'skipped')]);
+    const bad = report({ path: 'b.wasm' }, [res('wasm.shape.exports', 'failed'), res('wasm.run.output-json', 'errored')]);
+    const c = corpusReport([ok, bad], options, 42);
+    expect(c).toMatchObject({ schema: CORPUS_SCHEMA, shard: null, options, exitCode: 1 });
+    expect(c.summary).toEqual({ packs: 2, passed: 1, failed: 1, skipped: 1, errored: 1, durationMs: 42 });
+    expect(c.reports.map((r) => r.pack.path)).toEqual(['a.wasm', 'b.wasm']);
+    expect(c.reports[0]).not.toHaveProperty('tool');
+    expect(c.reports[0]).not.toHaveProperty('options');
+    expect(corpusReport([ok], options, 1).exitCode).toBe(0);
+  });
+
+  it('writeJson writes indented JSON with a final newline', () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'packcheck-json-unit-')), 'r.json');
+    writeJson(f, { a: [1] });
+    expect(readFileSync(f, 'utf8')).toBe('{\n  "a": [\n    1\n  ]\n}\n');
   });
 });
