@@ -5,7 +5,7 @@
 // This module is what every run loads: parsing, --help, --version and --list
 // need nothing else (the catalog and statements are plain data). Each
 // subcommand is a module of its own under commands/, imported when it runs,
-// so that only a check loads fast-check, the FFI addon (koffi) or binaryen.
+// so that only a check loads fast-check, the FFI addon (koffi) or the property modules.
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';

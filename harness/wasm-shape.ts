@@ -1,7 +1,10 @@
 // What a wasm module declares: exports and imports with their signatures, and
-// its memory limits. WebAssembly.Module only gives kinds, so binaryen reads
-// the sections for us.
+// its memory limits. WebAssembly.Module only gives names and kinds, so
+// wasm-binary.ts reads the type, import, function, memory and export sections.
 import { REGISTER_IMPORT, REGISTER_IMPORT_SIGNATURE, WASM_EXPORTS, WASM_SIGNATURES, type WasmCallName } from './abi.ts';
+import { readSections, WasmFormatError, type FuncType } from './wasm-binary.ts';
+
+export { WasmFormatError } from './wasm-binary.ts';
 
 export interface Signature {
   params: string[];
@@ -22,73 +25,45 @@ export interface ImportShape extends Partial<Signature> {
 export interface WasmShape {
   exports: ExportShape[];
   imports: ImportShape[];
-  /** The module's own or imported memory, in 64 KiB pages. */
+  /** The module's own or imported memory (memory 0), in 64 KiB pages. */
   memory: { initialPages: number; maxPages: number | null; imported: boolean } | null;
 }
 
-type Binaryen = typeof import('binaryen').default;
-let binaryenPromise: Promise<Binaryen> | null = null;
-const PRELOADED = Symbol.for('packcheck.binaryen');
-function loadBinaryen(): Promise<Binaryen> {
-  // The worker entry imports binaryen natively, before tsx's loader is on.
-  const pre = (globalThis as Record<symbol, unknown>)[PRELOADED] as Binaryen | undefined;
-  binaryenPromise ??= pre ? Promise.resolve(pre) : import('binaryen').then((m) => m.default);
-  return binaryenPromise;
+/** The shape of a module's binary; throws WasmFormatError (a LoadError) when its sections are malformed or truncated. */
+export function readWasmShape(bytes: Uint8Array): WasmShape {
+  const sec = readSections(bytes);
+  const signature = (typeIndex: number, what: string): Signature => {
+    const t: FuncType | null | undefined = sec.types[typeIndex];
+    if (t === undefined) throw new WasmFormatError(null, `${what} refers to type ${typeIndex}, but the type section has ${sec.types.length} types`);
+    if (t === null) throw new WasmFormatError(null, `${what} refers to type ${typeIndex}, which is not a function type`);
+    return { params: [...t.params], results: [...t.results] };
+  };
+  const imports: ImportShape[] = [];
+  const funcTypes: number[] = [];
+  let memory: WasmShape['memory'] = null;
+  for (const i of sec.imports) {
+    if (i.kind === 'function') {
+      funcTypes.push(i.typeIndex!);
+      imports.push({ module: i.module, name: i.name, kind: 'function', ...signature(i.typeIndex!, `import "${i.module}.${i.name}"`) });
+    } else {
+      if (i.kind === 'memory' && !memory) memory = { initialPages: i.limits!.min, maxPages: i.limits!.max, imported: true };
+      imports.push({ module: i.module, name: i.name, kind: i.kind });
+    }
+  }
+  funcTypes.push(...sec.functions);
+  if (!memory && sec.memories[0]) memory = { initialPages: sec.memories[0].min, maxPages: sec.memories[0].max, imported: false };
+  const exports: ExportShape[] = sec.exports.map((e) => {
+    if (e.kind !== 'function') return { name: e.name, kind: e.kind };
+    const t = funcTypes[e.index];
+    if (t === undefined) throw new WasmFormatError(null, `export "${e.name}" is function ${e.index}, but the module has ${funcTypes.length} functions`);
+    return { name: e.name, kind: 'function', ...signature(t, `export "${e.name}"`) };
+  });
+  return { exports, imports, memory };
 }
 
+/** readWasmShape, kept asynchronous for callers of the earlier binaryen-based reader. */
 export async function inspectWasm(bytes: Uint8Array): Promise<WasmShape> {
-  const b = await loadBinaryen();
-  const names = new Map<number, string>([
-    [b.i32, 'i32'],
-    [b.i64, 'i64'],
-    [b.f32, 'f32'],
-    [b.f64, 'f64'],
-    [b.v128, 'v128'],
-    [b.funcref, 'funcref'],
-    [b.externref, 'externref'],
-  ]);
-  const typeList = (t: number) => b.expandType(t).map((x: number) => names.get(x) ?? `type#${x}`);
-  const mod = b.readBinary(bytes);
-  try {
-    const kinds: Record<number, ExportShape['kind']> = {
-      [b.ExternalFunction]: 'function',
-      [b.ExternalTable]: 'table',
-      [b.ExternalMemory]: 'memory',
-      [b.ExternalGlobal]: 'global',
-      [b.ExternalTag]: 'tag',
-    };
-    const exports: ExportShape[] = [];
-    for (let i = 0; i < mod.getNumExports(); i++) {
-      const e = b.getExportInfo(mod.getExportByIndex(i));
-      const kind = kinds[e.kind] ?? 'function';
-      if (kind === 'function') {
-        const f = b.getFunctionInfo(mod.getFunction(e.value));
-        exports.push({ name: e.name, kind, params: typeList(f.params), results: typeList(f.results) });
-      } else exports.push({ name: e.name, kind });
-    }
-    const imports: ImportShape[] = [];
-    for (let i = 0; i < mod.getNumFunctions(); i++) {
-      const f = b.getFunctionInfo(mod.getFunctionByIndex(i));
-      if (f.module) imports.push({ module: f.module, name: f.base ?? "", kind: 'function', params: typeList(f.params), results: typeList(f.results) });
-    }
-    for (let i = 0; i < mod.getNumGlobals(); i++) {
-      const g = b.getGlobalInfo(mod.getGlobalByIndex(i));
-      if (g.module) imports.push({ module: g.module, name: g.base ?? "", kind: 'global' });
-    }
-    for (let i = 0; i < mod.getNumTables(); i++) {
-      const t = b.getTableInfo(mod.getTableByIndex(i));
-      if (t.module) imports.push({ module: t.module, name: t.base ?? "", kind: 'table' });
-    }
-    let memory: WasmShape['memory'] = null;
-    if (mod.hasMemory()) {
-      const m = mod.getMemoryInfo();
-      if (m.module) imports.push({ module: m.module, name: m.base ?? "", kind: 'memory' });
-      memory = { initialPages: m.initial, maxPages: m.max ?? null, imported: Boolean(m.module) };
-    }
-    return { exports, imports, memory };
-  } finally {
-    mod.dispose();
-  }
+  return readWasmShape(bytes);
 }
 
 const sig = (s: Partial<Signature>) => `(${(s.params ?? []).join(', ')}) -> (${(s.results ?? []).join(', ')})`;

@@ -11,7 +11,7 @@ import { CallGuard } from './call-guard.ts';
 import { decodeRegistration } from './registration.ts';
 import { importNames } from './stub-imports.ts';
 import { CheckedWasmHost } from './wasm-host.ts';
-import { inspectWasm, presentCalls, shapeProblems } from './wasm-shape.ts';
+import { inspectWasm, presentCalls, shapeProblems, type WasmShape } from './wasm-shape.ts';
 
 export interface WorkerInit {
   module: WebAssembly.Module;
@@ -33,10 +33,18 @@ setRunCounter(() => guard.countRun());
 let survey = init.survey;
 
 async function takeSurvey(skip: string[]): Promise<PackSurvey> {
-  const shape = await inspectWasm(init.bytes);
+  // A module that compiled but whose sections we cannot read fails wasm.shape.exports with the reason.
+  let shape: WasmShape = { exports: [], imports: [], memory: null };
+  let problems: string[];
+  try {
+    shape = await inspectWasm(init.bytes);
+    problems = shapeProblems(shape);
+  } catch (e) {
+    problems = [`the module's sections could not be read: ${messageOf(e)}`];
+  }
   const s: PackSurvey = {
     shape,
-    shapeProblems: shapeProblems(shape),
+    shapeProblems: problems,
     calls: [...presentCalls(shape)],
     imports: importNames(init.module),
     abiVersion: null,
