@@ -9,17 +9,17 @@ import { defineConfig } from 'vitest/config';
  * tests of their own that run in-process.
  */
 const THRESHOLDS: Record<string, number> = {
-  'harness/wasm-host.ts': 90,
-  'harness/ledger.ts': 90,
-  'harness/call-guard.ts': 90,
-  'harness/registration.ts': 90,
-  'harness/message-schema.ts': 90,
-  'harness/results.ts': 90,
-  'harness/wasm-shape.ts': 90,
-  'harness/wasm-binary.ts': 90,
+  'harness/hosts/wasm/wasm-host.ts': 90,
+  'harness/hosts/wasm/ledger.ts': 90,
+  'harness/kernel/call-guard.ts': 90,
+  'harness/abi/registration.ts': 90,
+  'harness/abi/message-schema.ts': 90,
+  'harness/run/results.ts': 90,
+  'harness/hosts/wasm/wasm-shape.ts': 90,
+  'harness/hosts/wasm/wasm-binary.ts': 90,
   'harness/report/**': 90,
-  '{harness/runner.ts,harness/native/runner.ts,harness/host-kit/runner.ts}': 90,
-  'harness/bundle/**': 90,
+  '{harness/run/wasm-runner.ts,harness/run/native-runner.ts,harness/run/host-runner.ts}': 90,
+  'harness/run/bundle/**': 90,
   'properties/arbitraries/**': 90,
 };
 

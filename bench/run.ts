@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { readPack } from '../harness/pack-file.ts';
-import { CallGuard, newGuardBuffer } from '../harness/call-guard.ts';
-import { CheckedWasmHost } from '../harness/wasm-host.ts';
-import { checkWasmPack } from '../harness/runner.ts';
+import { readPack } from '../harness/run/pack-file.ts';
+import { CallGuard, newGuardBuffer } from '../harness/kernel/call-guard.ts';
+import { CheckedWasmHost } from '../harness/hosts/wasm/wasm-host.ts';
+import { checkWasmPack } from '../harness/run/wasm-runner.ts';
 import { buildRust, buildWat, findRustc, WAT_REFERENCE } from '../packs-under-test/build.ts';
-import { importsFor } from '../harness/stub-imports.ts';
+import { importsFor } from '../harness/hosts/wasm/stub-imports.ts';
 import { WAT_REFERENCE_ABI } from '../packs-under-test/reference.ts';
 
 const rustc = findRustc();

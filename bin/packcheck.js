@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The packcheck command. The caller's pid is taken first, before any import:
-// packcheck ends when that process is gone (harness/lifeline.ts), even if it
+// packcheck ends when that process is gone (harness/kernel/lifeline.ts), even if it
 // died during start-up.
 globalThis[Symbol.for('packcheck.parent')] = process.ppid;
 // Built (dist/bin/packcheck.js, what the package ships): the compiled CLI

@@ -9,11 +9,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { abiVersionFromRustcVV } from './abi.ts';
+import { abiVersionFromRustcVV } from './abi/abi.ts';
 import { catalogListing } from '../properties/statements.ts';
-import { DEFAULTS } from './replay.ts';
+import { DEFAULTS } from './run/replay.ts';
 import { TOOL } from './report/model.ts';
-import type { RunnerOptions } from './runner.ts';
+import type { RunnerOptions } from './run/wasm-runner.ts';
 import { ALL_IDS } from '../properties/catalog.ts';
 import { largeRuns, MEASURED_CYCLES, WARMUP_CYCLES } from '../properties/budgets.ts';
 

@@ -5,12 +5,12 @@
 import { availableParallelism } from 'node:os';
 import { beforeAll, describe, it } from 'vitest';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { kindOf, readPack } from './pack-file.ts';
-import { DEFAULTS } from './replay.ts';
+import { kindOf, readPack } from './run/pack-file.ts';
+import { DEFAULTS } from './run/replay.ts';
 import { isFailing, type PackReport, type PropertyResult } from './report/model.ts';
 import { resultLine } from './report/terminal.ts';
-import { checkWasmPack, selectFrom, selectIds } from './runner.ts';
-import { checkNativePack } from './native/runner.ts';
+import { checkWasmPack, selectFrom, selectIds } from './run/wasm-runner.ts';
+import { checkNativePack } from './run/native-runner.ts';
 import { VTABLE_PROPERTY_IDS } from '../properties/catalog.ts';
 
 function isNative(path: string): boolean {

@@ -1,5 +1,5 @@
 // Builds the packs under test from source, cached by content hash under
-// the cache directory's packs/ (harness/cache-dir.ts; never committed). WAT needs only wabt
+// the cache directory's packs/ (harness/run/cache-dir.ts; never committed). WAT needs only wabt
 // from npm; Rust needs Debian's rustc with the wasm32 std (apt: rustc
 // libstd-rust-dev-wasm32), or PACKCHECK_RUSTC pointing at one like it.
 import { execFileSync } from 'node:child_process';
@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { abiVersionFromRustcVV } from '../harness/abi.ts';
-import { cacheDir } from '../harness/cache-dir.ts';
-import { watToWasm } from '../harness/wat.ts';
+import { abiVersionFromRustcVV } from '../harness/abi/abi.ts';
+import { cacheDir } from '../harness/run/cache-dir.ts';
+import { watToWasm } from '../harness/hosts/js/wat.ts';
 
 export { watToWasm };
 

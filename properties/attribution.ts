@@ -4,7 +4,7 @@
 // by that id instead of failing. A property owns a call's traps when the
 // call is among its `checks` (the calls whose behaviour it judges), or when
 // the caller named it as the trap's owner.
-import { HarnessRefusal, PackTrap, StepBroken } from '../harness/errors.ts';
+import { HarnessRefusal, PackTrap, StepBroken } from '../harness/abi/errors.ts';
 
 /** The default owner of a trap in each guarded call. */
 export const CALL_OWNER: Readonly<Record<string, string>> = {

@@ -3,7 +3,7 @@
 // belongs to, and a check run with the family's context. A family adds what
 // its runner needs to know (the exports a wasm property calls, the adapter
 // calls a host property judges…), never a second id.
-import type { StepBroken } from '../harness/errors.ts';
+import type { StepBroken } from '../harness/abi/errors.ts';
 import { STATEMENTS } from './statements.ts';
 import type { Outcome } from './types.ts';
 

@@ -10,11 +10,11 @@
 // property none of whose runs reached its check is skipped, never passed.
 // Properties built on fixed scenarios run each scenario once.
 import fc from 'fast-check';
-import { StepBroken, Violation } from '../harness/errors.ts';
-import type { HostAdapterFactory, HostUnderTest, RunResult } from '../harness/host-kit/adapter.ts';
-import { BAD_METADATA, buildProbe, decoyName, echoOutputs, PROBE_HIGH_PAGES, type BadMetadata, type ProbeScenario } from '../harness/host-kit/probe-pack.ts';
-import { HostRecorder, type RecordedInstance } from '../harness/host-kit/recorder.ts';
-import { showBytes } from '../harness/readable.ts';
+import { StepBroken, Violation } from '../harness/abi/errors.ts';
+import type { HostAdapterFactory, HostUnderTest, RunResult } from '../harness/hosts/js/adapter.ts';
+import { BAD_METADATA, buildProbe, decoyName, echoOutputs, PROBE_HIGH_PAGES, type BadMetadata, type ProbeScenario } from '../harness/hosts/js/probe-pack.ts';
+import { HostRecorder, type RecordedInstance } from '../harness/hosts/js/recorder.ts';
+import { showBytes } from '../harness/abi/readable.ts';
 import type { HostPropertyId } from './catalog.ts';
 import { validMessage } from './arbitraries/message.ts';
 import { utf8EdgeString } from './arbitraries/utf8.ts';

@@ -1,10 +1,10 @@
 // The two no-leak properties: one deterministic measurement each, not a
 // fast-check property. Warm up, take memory size and the highest block end,
 // run many more identical cycles, and compare.
-import { WASM_PAGE } from '../harness/abi.ts';
-import { Violation } from '../harness/errors.ts';
-import type { CheckedWasmHost } from '../harness/wasm-host.ts';
-import type { Sample } from '../harness/ledger.ts';
+import { WASM_PAGE } from '../harness/abi/abi.ts';
+import { Violation } from '../harness/abi/errors.ts';
+import type { CheckedWasmHost } from '../harness/hosts/wasm/wasm-host.ts';
+import type { Sample } from '../harness/hosts/wasm/ledger.ts';
 import { runOnce, type Outcome, type PropertyContext } from './types.ts';
 import { MEASURED_CYCLES, WARMUP_CYCLES } from './budgets.ts';
 

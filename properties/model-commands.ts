@@ -3,12 +3,12 @@
 // instance ids that are live, the ids it destroyed. Each command acts on the
 // real pack through the checked host, then the property's `verify` runs.
 import fc from 'fast-check';
-import { RunStatus } from '../harness/abi.ts';
-import { StepBroken, Violation } from '../harness/errors.ts';
+import { RunStatus } from '../harness/abi/abi.ts';
+import { StepBroken, Violation } from '../harness/abi/errors.ts';
 import { ownedBy, payloadOwner } from './attribution.ts';
-import type { Block, FindingKind } from '../harness/ledger.ts';
-import { showBytes } from '../harness/readable.ts';
-import type { CheckedWasmHost } from '../harness/wasm-host.ts';
+import type { Block, FindingKind } from '../harness/hosts/wasm/ledger.ts';
+import { showBytes } from '../harness/abi/readable.ts';
+import type { CheckedWasmHost } from '../harness/hosts/wasm/wasm-host.ts';
 import { invalidJsonPayload, validPayload } from './arbitraries/payload.ts';
 import { describeAnswer, tickCall } from './support.ts';
 import { commandsReplayPath, type PropertyContext } from './types.ts';

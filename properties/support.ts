@@ -2,12 +2,12 @@
 // demanding error JSON, picking factories and ports from what the pack
 // registered (never from what our own reference packs happen to do).
 import fc from 'fast-check';
-import { OUT_SLOT_SENTINEL } from '../harness/abi.ts';
-import { checkErrorJson } from '../harness/message-schema.ts';
-import { StepBroken, Violation } from '../harness/errors.ts';
-import { hex32, showBytes } from '../harness/readable.ts';
-import type { Template } from '../harness/registration.ts';
-import { describeTickCall, type CheckedWasmHost, type Tick } from '../harness/wasm-host.ts';
+import { OUT_SLOT_SENTINEL } from '../harness/abi/abi.ts';
+import { checkErrorJson } from '../harness/abi/message-schema.ts';
+import { StepBroken, Violation } from '../harness/abi/errors.ts';
+import { hex32, showBytes } from '../harness/abi/readable.ts';
+import type { Template } from '../harness/abi/registration.ts';
+import { describeTickCall, type CheckedWasmHost, type Tick } from '../harness/hosts/wasm/wasm-host.ts';
 import type { PropertyContext } from './types.ts';
 
 /** A slot that still holds the harness's pre-filled sentinel. */

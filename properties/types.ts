@@ -2,16 +2,16 @@
 // Properties run inside a worker, with the pack, the checked host and
 // fast-check together; the runner only sees their Outcome.
 import fc from 'fast-check';
-import type { WasmCallName } from '../harness/abi.ts';
-import { fnv1a } from '../harness/abi.ts';
-import type { CallGuard } from '../harness/call-guard.ts';
-import { HarnessRefusal, PackTrap, StepBroken, Violation } from '../harness/errors.ts';
-import { readable } from '../harness/readable.ts';
-import type { Profile, Template } from '../harness/registration.ts';
+import type { WasmCallName } from '../harness/abi/abi.ts';
+import { fnv1a } from '../harness/abi/abi.ts';
+import type { CallGuard } from '../harness/kernel/call-guard.ts';
+import { HarnessRefusal, PackTrap, StepBroken, Violation } from '../harness/abi/errors.ts';
+import { readable } from '../harness/abi/readable.ts';
+import type { Profile, Template } from '../harness/abi/registration.ts';
 import type { Status, Violated } from '../harness/report/model.ts';
-import type { Sample } from '../harness/ledger.ts';
-import { CheckedWasmHost } from '../harness/wasm-host.ts';
-import type { WasmShape } from '../harness/wasm-shape.ts';
+import type { Sample } from '../harness/hosts/wasm/ledger.ts';
+import { CheckedWasmHost } from '../harness/hosts/wasm/wasm-host.ts';
+import type { WasmShape } from '../harness/hosts/wasm/wasm-shape.ts';
 import type { WasmPropertyId } from './catalog.ts';
 import { attribute } from './attribution.ts';
 import type { Property } from './define.ts';

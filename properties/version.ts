@@ -1,7 +1,7 @@
 // abi.version.*: the handshake export.
 import fc from 'fast-check';
-import { Violation } from '../harness/errors.ts';
-import { hex32 } from '../harness/readable.ts';
+import { Violation } from '../harness/abi/errors.ts';
+import { hex32 } from '../harness/abi/readable.ts';
 import { runFc, runOnce, type PackProperty } from './types.ts';
 
 export const versionStable: PackProperty = {

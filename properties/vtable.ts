@@ -2,13 +2,13 @@
 // PackHostVtable contract, through mock hosts and the allocation tracker.
 // These run inside the child process that isolates native code.
 import fc from 'fast-check';
-import { PackRegisterStatus } from '../harness/abi.ts';
-import { StepBroken, Violation } from '../harness/errors.ts';
-import type { VtableRegistration } from '../harness/native/vtable-ledger.ts';
-import type { AllocTracker } from '../harness/native/alloc-tracker.ts';
-import { NO_EXPECTED_ABI, noTracker, type CallKind } from '../harness/native/plan.ts';
-import { loadNativePack, MissingSymbol, type NativePack } from '../harness/native/vtable-host.ts';
-import { hex32, showBytes } from '../harness/readable.ts';
+import { PackRegisterStatus } from '../harness/abi/abi.ts';
+import { StepBroken, Violation } from '../harness/abi/errors.ts';
+import type { VtableRegistration } from '../harness/hosts/native/vtable-ledger.ts';
+import type { AllocTracker } from '../harness/hosts/native/alloc-tracker.ts';
+import { NO_EXPECTED_ABI, noTracker, type CallKind } from '../harness/run/native-plan.ts';
+import { loadNativePack, MissingSymbol, type NativePack } from '../harness/hosts/native/vtable-host.ts';
+import { hex32, showBytes } from '../harness/abi/readable.ts';
 import { acceptAllHost, describeSchedule, failureInjectingHost, hostTagArb, scheduleArb, type MockVtableHost } from '../mocks/vtable-hosts.ts';
 import type { VtablePropertyId } from './catalog.ts';
 import { runFc, runOnce, type CheckOptions, type Outcome } from './types.ts';

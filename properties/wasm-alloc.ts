@@ -1,7 +1,7 @@
 // wasm.alloc.* and wasm.free.noop: the pack's allocator as the host sees it.
 import fc from 'fast-check';
-import { ALLOC_ALIGN, MIB, WASM_PAGE } from '../harness/abi.ts';
-import { StepBroken, Violation } from '../harness/errors.ts';
+import { ALLOC_ALIGN, MIB, WASM_PAGE } from '../harness/abi/abi.ts';
+import { StepBroken, Violation } from '../harness/abi/errors.ts';
 import { allocCommands, checkBlocks, commandsArb, modelRun, tickCommands } from './model-commands.ts';
 import { ownedBy } from './attribution.ts';
 import { runFc, type PackProperty } from './types.ts';

@@ -1,6 +1,6 @@
 // wasm.instance.*: create/destroy and the instance ids the pack hands out.
 import fc from 'fast-check';
-import { Violation } from '../harness/errors.ts';
+import { Violation } from '../harness/abi/errors.ts';
 import { allocCommands, commandsArb, lifecycleCommands, modelRun, noCheck, tickCommands } from './model-commands.ts';
 import { measureGrowth } from './measure.ts';
 import { ownedBy } from './attribution.ts';

@@ -1,10 +1,10 @@
 // wasm.register.*: what `__reflow_pack_register` reports through the import.
-import { Violation } from '../harness/errors.ts';
-import { decodeRegistration } from '../harness/registration.ts';
-import type { Registration } from '../harness/ledger.ts';
+import { Violation } from '../harness/abi/errors.ts';
+import { decodeRegistration } from '../harness/abi/registration.ts';
+import type { Registration } from '../harness/hosts/wasm/ledger.ts';
 import { runOnce, type PackProperty, type PropertyContext } from './types.ts';
-import { WASM_EXPORTS } from '../harness/abi.ts';
-import { StepBroken } from '../harness/errors.ts';
+import { WASM_EXPORTS } from '../harness/abi/abi.ts';
+import { StepBroken } from '../harness/abi/errors.ts';
 
 /** When register hung in the survey, the properties that read what it registers are blocked by wasm.register.status. */
 function registerHung(ctx: PropertyContext): StepBroken | null {

@@ -1,10 +1,10 @@
 // wasm.run.*: one tick of `__reflow_pack_actor_run`, fed every kind of payload.
 import fc from 'fast-check';
-import { PAYLOAD_REJECTIONS, RunStatus } from '../harness/abi.ts';
-import { StepBroken, Violation } from '../harness/errors.ts';
-import { checkOutputs } from '../harness/message-schema.ts';
-import type { Template } from '../harness/registration.ts';
-import type { CheckedWasmHost, Tick } from '../harness/wasm-host.ts';
+import { PAYLOAD_REJECTIONS, RunStatus } from '../harness/abi/abi.ts';
+import { StepBroken, Violation } from '../harness/abi/errors.ts';
+import { checkOutputs } from '../harness/abi/message-schema.ts';
+import type { Template } from '../harness/abi/registration.ts';
+import type { CheckedWasmHost, Tick } from '../harness/hosts/wasm/wasm-host.ts';
 import { badShapePayload, invalidJsonPayload, invalidUtf8Payload, largePayload, validPayload, type PayloadCase } from './arbitraries/payload.ts';
 import { utf8EdgeString } from './arbitraries/utf8.ts';
 import { createLive, demandErrorJson, describeAnswer, formBroken, needsTemplates, refuseAllocFailure, slotUnwritten, templateArb, tickCall, utf8 } from './support.ts';

@@ -1,5 +1,5 @@
 // wasm.shape.exports: the module's exports and imports against ABI.md.
-import { Violation } from '../harness/errors.ts';
+import { Violation } from '../harness/abi/errors.ts';
 import { runOnce, type PackProperty } from './types.ts';
 
 /** Every other wasm id relies on it: the survey found out (a hang there is cut off by the watchdog and recorded by the runner). */

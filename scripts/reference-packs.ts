@@ -1,14 +1,14 @@
 // Writes the reference packs `packcheck` with no pack checks into a folder, as
 // data for the built package (scripts/build.mjs runs this through tsx at
 // prepare and prepack time): each pack, its WAT source (the pack-author
-// example seeds its pack from it) and index.json (harness/reference-packs.ts
+// example seeds its pack from it) and index.json (harness/run/reference-packs.ts
 // reads it). Built from packs-under-test/, cached by content hash.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { referencePacks } from '../packs-under-test/reference.ts';
 import { WAT_REFERENCE } from '../packs-under-test/build.ts';
-import type { ReferenceIndex } from '../harness/reference-packs.ts';
+import type { ReferenceIndex } from '../harness/run/reference-packs.ts';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: node --import tsx scripts/reference-packs.ts OUT_DIR');

@@ -1,8 +1,8 @@
 // ABI.md's worked examples of the version handshake, and the call guard.
 import { describe, expect, it } from 'vitest';
-import { abiVersionFromRustcVV, fnv1a } from '../harness/abi.ts';
-import { CallGuard, newGuardBuffer, Watchdog } from '../harness/call-guard.ts';
-import { showBytes } from '../harness/readable.ts';
+import { abiVersionFromRustcVV, fnv1a } from '../harness/abi/abi.ts';
+import { CallGuard, newGuardBuffer, Watchdog } from '../harness/kernel/call-guard.ts';
+import { showBytes } from '../harness/abi/readable.ts';
 
 const DEBIAN_163 = 'rustc 1.63.0\nbinary: rustc\ncommit-hash: unknown\ncommit-date: unknown\nhost: x86_64-unknown-linux-gnu\nrelease: 1.63.0\nLLVM version: 14.0.6\n';
 

@@ -1,11 +1,11 @@
-// The allocation tracker (harness/native/alloc-tracker.*): built once, preloaded
+// The allocation tracker (harness/hosts/native/alloc-tracker.*): built once, preloaded
 // into a child node process that drives malloc/free through koffi.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AllocTracker, isMissing, trackerBuilds, trackerEnv, trackerLibraryPath } from '../harness/native/alloc-tracker.ts';
+import { AllocTracker, isMissing, trackerBuilds, trackerEnv, trackerLibraryPath } from '../harness/hosts/native/alloc-tracker.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHILD = join(import.meta.dirname, 'fixtures', 'tracker-child.ts');
@@ -60,7 +60,7 @@ describe.skipIf(process.platform !== 'linux')('allocation tracker', () => {
 
     // A fresh process finds the file on disk instead of building it again (it never runs the compiler).
     const r = await runNode(
-      ['-e', "import('./harness/native/alloc-tracker.ts').then((m) => process.stdout.write(JSON.stringify({ lib: m.trackerLibraryPath(), builds: m.trackerBuilds() })))"],
+      ['-e', "import('./harness/hosts/native/alloc-tracker.ts').then((m) => process.stdout.write(JSON.stringify({ lib: m.trackerLibraryPath(), builds: m.trackerBuilds() })))"],
       withoutPreload(),
     );
     expect(r.status, r.stderr).toBe(0);
@@ -75,7 +75,7 @@ describe.skipIf(process.platform !== 'linux')('allocation tracker', () => {
     const cache = mkdtempSync(join(tmpdir(), 'packcheck-tracker-cache-'));
     try {
       const env = { ...withoutPreload(), PACKCHECK_CACHE_DIR: cache };
-      const script = "import('./harness/native/alloc-tracker.ts').then((m) => process.stdout.write(JSON.stringify({ lib: m.trackerLibraryPath(), builds: m.trackerBuilds() })))";
+      const script = "import('./harness/hosts/native/alloc-tracker.ts').then((m) => process.stdout.write(JSON.stringify({ lib: m.trackerLibraryPath(), builds: m.trackerBuilds() })))";
       const [a, b] = await Promise.all([runNode(['-e', script], env), runNode(['-e', script], env)]);
       expect(a.status, a.stderr).toBe(0);
       expect(b.status, b.stderr).toBe(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isLosslessNumber } from 'lossless-json';
-import { INPUT_VARIANTS, classifyMessage, classifyPayload, parseLossless, hasLoneSurrogate } from '../harness/message-schema.ts';
+import { INPUT_VARIANTS, classifyMessage, classifyPayload, parseLossless, hasLoneSurrogate } from '../harness/abi/message-schema.ts';
 import {
   MiB,
   RawJson,

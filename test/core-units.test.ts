@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { abiVersionFromRustcVV } from '../harness/abi.ts';
+import { abiVersionFromRustcVV } from '../harness/abi/abi.ts';
 import { parseCli } from '../harness/cli.ts';
-import { Ledger, type Registration } from '../harness/ledger.ts';
-import { decodeRegistration } from '../harness/registration.ts';
-import { DEFAULTS } from '../harness/replay.ts';
+import { Ledger, type Registration } from '../harness/hosts/wasm/ledger.ts';
+import { decodeRegistration } from '../harness/abi/registration.ts';
+import { DEFAULTS } from '../harness/run/replay.ts';
 import { CORPUS_SCHEMA, corpusReport, writeJson } from '../harness/report/json.ts';
 import { reportFixtures } from './support/report-fixtures.ts';
 

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkHost } from '../harness/host-kit/runner.ts';
+import { checkHost } from '../harness/run/host-runner.ts';
 import { HOST_PROPERTY_IDS } from '../properties/catalog.ts';
 import { highMemoryUnavailable } from '../properties/host.ts';
 import { TEST_RUNS, TEST_SEED } from './support/check.ts';

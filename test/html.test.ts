@@ -10,8 +10,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { toHtml } from '../harness/report/html.ts';
 import { REPORT_SCHEMA, TOOL, summarize, exitCodeOf, type PackReport, type PackInfo, type PropertyResult } from '../harness/report/model.ts';
 import { reportFixtures } from './support/report-fixtures.ts';
-import type { HostReport } from '../harness/host-kit/runner.ts';
-import type { Sample } from '../harness/ledger.ts';
+import type { HostReport } from '../harness/run/host-runner.ts';
+import type { Sample } from '../harness/hosts/wasm/ledger.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);

@@ -14,7 +14,7 @@ import {
   parseLossless,
   type Mode,
   type Verdict,
-} from '../harness/message-schema.ts';
+} from '../harness/abi/message-schema.ts';
 import { scalarValueChar } from '../properties/arbitraries/utf8.ts';
 
 const enc = new TextEncoder();

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { explain, mustSucceed, packInto, ROOT, run, tempFolder, TIMEOUT, type PackJson } from './support/npm.ts';
-import type { ReferenceIndex } from '../harness/reference-packs.ts';
+import type { ReferenceIndex } from '../harness/run/reference-packs.ts';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
 let project = '';
@@ -55,7 +55,7 @@ describe('packcheck installed from its npm tarball, with no TypeScript loader', 
 
   it('the tarball holds the built JavaScript, declarations, entries and reference packs, and no sources, tests, fixtures or mutants', () => {
     const paths = packed.files.map((f) => f.path);
-    for (const p of ['package.json', 'README.md', 'dist/bin/packcheck.js', 'dist/harness/index.js', 'dist/harness/index.d.ts', 'dist/harness/index.js.map', 'dist/harness/vitest-suite.js', 'dist/harness/vitest-suite.d.ts', 'dist/properties/arbitraries/index.js', 'dist/properties/arbitraries/index.d.ts', 'dist/harness/cli.js', 'dist/harness/worker-entry.mjs', 'dist/harness/worker.js', 'dist/harness/host-kit/worker-entry.mjs', 'dist/harness/native/child-entry.mjs', 'dist/harness/native/alloc-tracker.c', 'dist/harness/stub-imports.js', 'dist/reference-packs/index.json', 'dist/reference-packs/wat-reference.wasm', 'dist/reference-packs/wat-reference.wat']) {
+    for (const p of ['package.json', 'README.md', 'dist/bin/packcheck.js', 'dist/harness/index.js', 'dist/harness/index.d.ts', 'dist/harness/index.js.map', 'dist/harness/vitest-suite.js', 'dist/harness/vitest-suite.d.ts', 'dist/properties/arbitraries/index.js', 'dist/properties/arbitraries/index.d.ts', 'dist/harness/cli.js', 'dist/harness/run/wasm-worker-entry.mjs', 'dist/harness/run/wasm-worker.js', 'dist/harness/run/host-worker-entry.mjs', 'dist/harness/run/native-child-entry.mjs', 'dist/harness/hosts/native/alloc-tracker.c', 'dist/harness/hosts/wasm/stub-imports.js', 'dist/reference-packs/index.json', 'dist/reference-packs/wat-reference.wasm', 'dist/reference-packs/wat-reference.wat']) {
       expect(paths, `${p} is missing from the tarball`).toContain(p);
     }
     const stray = paths.filter((p) => !/^dist\//.test(p) ? !['package.json', 'README.md'].includes(p) : /^dist\/(packs-under-test|test|mocks\/host-adapters|bench|scripts)\//.test(p) || (/\.ts$/.test(p) && !/\.d\.ts$/.test(p)) || p.includes('/.cache/'));
@@ -86,7 +86,7 @@ describe('packcheck installed from its npm tarball, with no TypeScript loader', 
       if (flag === '--version') expect(r.stdout.trim()).toBe(manifest.version);
       const loaded = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
       expect(loaded.some((u) => u.endsWith('/dist/harness/cli.js')), `the trace did not see the CLI load:\n${loaded.join('\n')}`).toBe(true);
-      const heavy = loaded.filter((u) => /\/node_modules\/(koffi|binaryen|fast-check|wabt|yauzl)\//.test(u) || /\/dist\/properties\/(?!catalog\.js|statements\.js|budgets\.js)/.test(u) || /\/dist\/harness\/(runner|wasm-host|native\/|host-kit\/|commands\/)/.test(u));
+      const heavy = loaded.filter((u) => /\/node_modules\/(koffi|binaryen|fast-check|wabt|yauzl)\//.test(u) || /\/dist\/properties\/(?!catalog\.js|statements\.js|budgets\.js)/.test(u) || /\/dist\/harness\/(run\/(?!replay\.js)|hosts\/|kernel\/|commands\/)/.test(u));
       expect(heavy, `packcheck ${flag} loaded`).toEqual([]);
     }
     const r = await run('npx', ['--no', '--', 'packcheck', '--version'], project);

@@ -1,7 +1,7 @@
-// Probe packs (harness/host-kit/probe-pack.ts): each scripted behaviour,
+// Probe packs (harness/hosts/js/probe-pack.ts): each scripted behaviour,
 // checked by instantiating the probe directly and calling its exports.
 import { describe, expect, it } from 'vitest';
-import { BAD_METADATA, badMetadataBytes, buildProbe, decoyName, echoOutputs, PROBE_CANARY_BYTES, PROBE_HIGH_PAGES, probeWat, type ProbeScenario } from '../harness/host-kit/probe-pack.ts';
+import { BAD_METADATA, badMetadataBytes, buildProbe, decoyName, echoOutputs, PROBE_CANARY_BYTES, PROBE_HIGH_PAGES, probeWat, type ProbeScenario } from '../harness/hosts/js/probe-pack.ts';
 import { highMemoryUnavailable } from '../properties/host.ts';
 
 interface ProbeExports {

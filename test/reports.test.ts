@@ -6,9 +6,9 @@ import { toJUnit, xmlSafe } from '../harness/report/junit.ts';
 import { toHtml } from '../harness/report/html.ts';
 import { REPORT_SCHEMA, TOOL, summarize, exitCodeOf, type PackReport, type PropertyResult, type PackInfo } from '../harness/report/model.ts';
 import { reportFixtures } from './support/report-fixtures.ts';
-import type { HostReport } from '../harness/host-kit/runner.ts';
-import { readPack } from '../harness/pack-file.ts';
-import { checkWasmPack } from '../harness/runner.ts';
+import type { HostReport } from '../harness/run/host-runner.ts';
+import { readPack } from '../harness/run/pack-file.ts';
+import { checkWasmPack } from '../harness/run/wasm-runner.ts';
 import { buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
 
 const OPTIONS = { seed: 7, runs: 50, timeoutMs: 2000, profile: 'sdk' } as const;

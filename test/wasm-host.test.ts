@@ -4,10 +4,10 @@
 // blocks, results outside memory or on a host block, traps, missing exports.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HarnessRefusal, PackTrap } from '../harness/errors.ts';
-import { CallGuard, newGuardBuffer } from '../harness/call-guard.ts';
-import { CheckedWasmHost, describeTickCall, RunStatus } from '../harness/wasm-host.ts';
-import { decodeRegistration } from '../harness/registration.ts';
+import { HarnessRefusal, PackTrap } from '../harness/abi/errors.ts';
+import { CallGuard, newGuardBuffer } from '../harness/kernel/call-guard.ts';
+import { CheckedWasmHost, describeTickCall, RunStatus } from '../harness/hosts/wasm/wasm-host.ts';
+import { decodeRegistration } from '../harness/abi/registration.ts';
 import { WAT_REFERENCE, watToWasm } from '../packs-under-test/build.ts';
 
 const compile = async (text: string) => new WebAssembly.Module((await watToWasm(text)) as Uint8Array<ArrayBuffer>);

@@ -3,9 +3,9 @@
 // a WasmFormatError (a LoadError) and never anything else.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LoadError } from '../harness/pack-file.ts';
-import { readSections, Reader, WasmFormatError } from '../harness/wasm-binary.ts';
-import { inspectWasm, presentCalls, readWasmShape, shapeProblems } from '../harness/wasm-shape.ts';
+import { LoadError } from '../harness/run/pack-file.ts';
+import { readSections, Reader, WasmFormatError } from '../harness/hosts/wasm/wasm-binary.ts';
+import { inspectWasm, presentCalls, readWasmShape, shapeProblems } from '../harness/hosts/wasm/wasm-shape.ts';
 
 type Wabt = Awaited<ReturnType<typeof import('wabt')>>;
 let wabtP: Promise<Wabt> | null = null;

@@ -1,13 +1,13 @@
 // `packcheck [PACK]`: one pack (or, with none, the bundled reference packs)
 // checked in this process, routed by its magic bytes.
 import { basename } from 'node:path';
-import { LoadError, readPack, type PackFile } from '../pack-file.ts';
+import { LoadError, readPack, type PackFile } from '../run/pack-file.ts';
 import { corpusReport } from '../report/json.ts';
 import { packReport, type PackReport, type PropertyResult } from '../report/model.ts';
-import { lifeline } from '../lifeline.ts';
+import { lifeline } from '../kernel/lifeline.ts';
 import { notAPackLine, packHeader, resultLines, summaryLine } from '../report/terminal.ts';
-import { checkWasmPack, type RunnerOptions } from '../runner.ts';
-import { checkNativePack } from '../native/runner.ts';
+import { checkWasmPack, type RunnerOptions } from '../run/wasm-runner.ts';
+import { checkNativePack } from '../run/native-runner.ts';
 import type { Out, Parsed } from '../cli.ts';
 import { Progress, writeOutputs } from './common.ts';
 
@@ -15,7 +15,7 @@ import { Progress, writeOutputs } from './common.ts';
 async function checkFile(file: PackFile, opts: RunnerOptions, parsed: Parsed): Promise<PackReport> {
   if (file.kind === 'wasm') return checkWasmPack(file, opts);
   if (file.kind === 'elf') return checkNativePack(file, { ...opts, entrypoint: parsed.entrypoint });
-  if (file.kind === 'zip') return (await import('../bundle/check.ts')).checkBundle(file, { ...opts, target: parsed.target, entrypoint: parsed.entrypoint });
+  if (file.kind === 'zip') return (await import('../run/bundle/check.ts')).checkBundle(file, { ...opts, target: parsed.target, entrypoint: parsed.entrypoint });
   throw new LoadError(`${file.path} is a ${file.kind} binary: packcheck loads wasm packs, Linux (ELF) shared objects and .rflpack bundles here`);
 }
 
@@ -25,7 +25,7 @@ export async function checkCli(parsed: Parsed, out: Out, err: Out): Promise<numb
   let targets: { path: string; expectAbi: number | null }[];
   if (parsed.paths.length === 1) targets = [{ path: parsed.paths[0]!, expectAbi: opts.expectAbi }];
   else {
-    const { referencePacks } = await import('../reference-packs.ts');
+    const { referencePacks } = await import('../run/reference-packs.ts');
     const set = await referencePacks();
     out(`packcheck: no pack given; checking the bundled reference packs: ${set.packs.map((p) => p.name).join(', ')}`);
     for (const m of set.missing) out(`packcheck: not checked: ${m}`);

@@ -4,7 +4,7 @@ import { toJUnit } from '../report/junit.ts';
 import { toHtml } from '../report/html.ts';
 import { writeJson } from '../report/json.ts';
 import type { PackReport } from '../report/model.ts';
-import type { HostReport } from '../host-kit/runner.ts';
+import type { HostReport } from '../run/host-runner.ts';
 import type { Out, Parsed } from '../cli.ts';
 
 /** The live progress line: on a TTY stderr only, and not with --quiet. */

@@ -1,9 +1,9 @@
 // `packcheck PACK… | DIR…`: a corpus, one child process per pack.
 import { basename } from 'node:path';
-import { checkCorpus, expandPaths, familyMatrix, shardOf } from '../corpus.ts';
+import { checkCorpus, expandPaths, familyMatrix, shardOf } from '../run/corpus.ts';
 import { corpusReport } from '../report/json.ts';
 import { isFailing, type PackReport } from '../report/model.ts';
-import { lifeline } from '../lifeline.ts';
+import { lifeline } from '../kernel/lifeline.ts';
 import { resultLine } from '../report/terminal.ts';
 import type { Out, Parsed } from '../cli.ts';
 import { Progress, writeOutputs } from './common.ts';

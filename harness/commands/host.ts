@@ -1,8 +1,8 @@
 // `packcheck host ADAPTER`: a JS wasm-pack host, through its adapter.
 import { existsSync } from 'node:fs';
-import { lifeline } from '../lifeline.ts';
+import { lifeline } from '../kernel/lifeline.ts';
 import { resultLines, summaryLine } from '../report/terminal.ts';
-import { checkAdapterImport, checkHost } from '../host-kit/runner.ts';
+import { checkAdapterImport, checkHost } from '../run/host-runner.ts';
 import type { Out, Parsed } from '../cli.ts';
 import { writeOutputs } from './common.ts';
 

@@ -1,5 +1,5 @@
 // `packcheck merge SHARD.json… --json FILE`: joins shard reports.
-import { familyMatrix, mergeReports } from '../corpus.ts';
+import { familyMatrix, mergeReports } from '../run/corpus.ts';
 import { TOOL, type PackReport } from '../report/model.ts';
 import type { Out, Parsed } from '../cli.ts';
 import { writeOutputs } from './common.ts';

@@ -1,9 +1,9 @@
 // The kernel's two call markers (./sandbox.ts CallMarker): what the watchdog
 // reads to tell a hang from a slow check and to name the call in progress.
-import { Watchdog } from '../call-guard.ts';
+import { Watchdog } from './call-guard.ts';
 import type { CallMarker, InProgress } from './sandbox.ts';
 
-/** Worker threads: the shared-memory guard (harness/call-guard.ts) the sandbox writes before every call. */
+/** Worker threads: the shared-memory guard (harness/kernel/call-guard.ts) the sandbox writes before every call. */
 export class SharedMarker implements CallMarker {
   readonly watchdog: Watchdog;
   /** Words about the call in progress, when the sandbox sends them (an adapter call's arguments). */

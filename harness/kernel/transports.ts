@@ -4,7 +4,7 @@
 import { fork } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { track } from '../lifeline.ts';
+import { track } from './lifeline.ts';
 import type { Transport } from './sandbox.ts';
 
 /** A worker thread; `route` may consume marker news (returns false) before it is taken for an answer. */

@@ -2,7 +2,7 @@
 // fetched) with the totals, a table of results per pack and bundle target,
 // the detail of every failure, and the memory timeline as an inline SVG.
 import { countStatuses, isFailing, STATUSES, type PropertyResult, type Status } from './model.ts';
-import type { Sample } from '../ledger.ts';
+import type { Sample } from '../hosts/wasm/ledger.ts';
 import { counterexampleJson, groupByTarget, subjectPath, xmlSafe, type AnyReport } from './junit.ts';
 
 /** HTML-escapes text (element content and double- or single-quoted attribute values alike). */

@@ -2,7 +2,7 @@
 // test reporters read (../shared/REPORT.md maps the statuses). One
 // <testsuite> per pack, host, and bundle target; one <testcase> per result.
 import { countStatuses, familyOf, type PackReport, type PropertyResult } from './model.ts';
-import type { HostReport } from '../host-kit/runner.ts';
+import type { HostReport } from '../run/host-runner.ts';
 
 export type AnyReport = PackReport | HostReport;
 

@@ -1,7 +1,7 @@
 // The result model every renderer (terminal, JSON, …) reads. The JSON form is
 // ../shared/REPORT.md's `packcheck/report@1`.
-import type { Template } from '../registration.ts';
-import type { Sample } from '../ledger.ts';
+import type { Template } from '../abi/registration.ts';
+import type { Sample } from '../hosts/wasm/ledger.ts';
 
 export const REPORT_SCHEMA = 'packcheck/report@1';
 export const TOOL = { name: 'packcheck', version: '0.1.0' } as const;

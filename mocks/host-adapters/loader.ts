@@ -2,7 +2,7 @@
 // behaviour as ABI.md describes it, with every upstream pitfall behind a
 // flag: correct with no flags, upstream-like with UPSTREAM_PITFALLS, and one
 // pitfall at a time for the project's broken adapters.
-import type { HostAdapterFactory, HostUnderTest, RunResult } from '../../harness/host-kit/adapter.ts';
+import type { HostAdapterFactory, HostUnderTest, RunResult } from '../../harness/hosts/js/adapter.ts';
 
 export interface LoaderFlags {
   /** create_actor once per template while loading; every create shares it. */

@@ -1,8 +1,8 @@
 // The adapter for packcheck's own reference host (CheckedWasmHost): it must
 // pass every host.* property. Also a worked example of an adapter.
-import type { HostAdapterFactory, HostTemplate, HostUnderTest, RunResult } from '../../harness/host-kit/adapter.ts';
-import { decodeRegistration, type Template } from '../../harness/registration.ts';
-import { CheckedWasmHost } from '../../harness/wasm-host.ts';
+import type { HostAdapterFactory, HostTemplate, HostUnderTest, RunResult } from '../../harness/hosts/js/adapter.ts';
+import { decodeRegistration, type Template } from '../../harness/abi/registration.ts';
+import { CheckedWasmHost } from '../../harness/hosts/wasm/wasm-host.ts';
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 

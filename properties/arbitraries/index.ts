@@ -49,4 +49,4 @@ export {
   NETWORK_EVENT_TYPES,
   type InputVariant,
   type Variant,
-} from '../../harness/message-schema.ts';
+} from '../../harness/abi/message-schema.ts';

@@ -1,8 +1,8 @@
 // fast-check arbitraries for valid Messages: every value is drawn only from
-// the "must accept" column of ABI.md's table (harness/message-schema.ts).
+// the "must accept" column of ABI.md's table (harness/abi/message-schema.ts).
 
 import fc from 'fast-check';
-import { I64_MAX, I64_MIN, INPUT_VARIANTS, NETWORK_EVENT_TYPES, type InputVariant } from '../../harness/message-schema.ts';
+import { I64_MAX, I64_MIN, INPUT_VARIANTS, NETWORK_EVENT_TYPES, type InputVariant } from '../../harness/abi/message-schema.ts';
 import { RawJson, jsonObject, utf8, type Json } from './json-text.ts';
 import { scalarValueChar, unicodeString } from './utf8.ts';
 

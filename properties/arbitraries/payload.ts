@@ -3,7 +3,7 @@
 // PROPERTIES.md's "one tick" section.
 
 import fc from 'fast-check';
-import { INPUT_VARIANTS, MESSAGE_VARIANTS, NETWORK_EVENT_TYPES } from '../../harness/message-schema.ts';
+import { INPUT_VARIANTS, MESSAGE_VARIANTS, NETWORK_EVENT_TYPES } from '../../harness/abi/message-schema.ts';
 import { RawJson, jsonObject, stringifyJson, utf8, type Json } from './json-text.ts';
 import { defaultString, encodableValue, i64, u8Array, validMessage } from './message.ts';
 import { invalidUtf8Sequence, scalarValueChar, unicodeString, type InvalidUtf8 } from './utf8.ts';

@@ -1,7 +1,7 @@
 // Running the battery from the project's own tests: fixed seeds, fewer runs.
-import { readPack } from '../../harness/pack-file.ts';
+import { readPack } from '../../harness/run/pack-file.ts';
 import type { PackReport } from '../../harness/report/model.ts';
-import { checkWasmPack } from '../../harness/runner.ts';
+import { checkWasmPack } from '../../harness/run/wasm-runner.ts';
 import { findRustc, type Rustc } from '../../packs-under-test/build.ts';
 
 /** Fewer runs than a real check (100), never zero. */
