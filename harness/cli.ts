@@ -96,36 +96,57 @@ export interface Parsed {
   jobs: number;
 }
 
+const OPTIONS = {
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  path: { type: 'string' },
+  only: { type: 'string' },
+  skip: { type: 'string' },
+  json: { type: 'string' },
+  'expect-abi': { type: 'string' },
+  'rustc-vv': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  profile: { type: 'string' },
+  jobs: { type: 'string' },
+  entrypoint: { type: 'string' },
+  junit: { type: 'string' },
+  html: { type: 'string' },
+  target: { type: 'string' },
+  shard: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  list: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+/**
+ * `--seed -5` as two words: Node 20's parseArgs takes `-5` for an option
+ * (it has no allowNegative), so a negative number after an option that takes
+ * a value is joined to it (`--seed=-5`), as a user who copied a seed means.
+ */
+export function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.slice(2) as keyof typeof OPTIONS;
+    if (a.startsWith('--') && OPTIONS[name]?.type === 'string' && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
   let values;
   let positionals;
   try {
     ({ values, positionals } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       allowPositionals: true,
       strict: true,
-      options: {
-        runs: { type: 'string' },
-        seed: { type: 'string' },
-        path: { type: 'string' },
-        only: { type: 'string' },
-        skip: { type: 'string' },
-        json: { type: 'string' },
-        'expect-abi': { type: 'string' },
-        'rustc-vv': { type: 'string' },
-        'timeout-ms': { type: 'string' },
-        profile: { type: 'string' },
-        jobs: { type: 'string' },
-        entrypoint: { type: 'string' },
-        junit: { type: 'string' },
-        html: { type: 'string' },
-        target: { type: 'string' },
-        shard: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        list: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
+      options: OPTIONS,
     }));
   } catch (e) {
     throw new UsageError(`${(e as Error).message.split('\n')[0]} (see packcheck --help)`);

@@ -15,7 +15,7 @@ export { main as runCli } from './cli.ts';
 export { checkNativePack, type NativeRunnerOptions } from './run/native-runner.ts';
 export { loadNativePack, DEFAULT_ENTRYPOINT, type NativePack, type TemplateCall, type TemplateHandler } from './hosts/native/vtable-host.ts';
 export { AllocTracker, trackerEnv, trackerLibraryPath } from './hosts/native/alloc-tracker.ts';
-export { MockVtableHost, acceptAllHost, failureInjectingHost, scheduleArb, hostTagArb, describeSchedule, type Schedule } from '../mocks/vtable-hosts.ts';
+export { MockVtableHost, acceptAllHost, failureInjectingHost, scheduleArb, hostTagArb, describeSchedule, type Schedule } from './hosts/native/mock-hosts.ts';
 export { VTABLE_PROPERTY_IDS } from '../properties/catalog.ts';
 // Host conformance (JS wasm-pack hosts, through adapters).
 export type { HostUnderTest, HostAdapterFactory, HostTemplate, RunResult } from './hosts/js/adapter.ts';

@@ -9,7 +9,7 @@ import type { AllocTracker } from '../harness/hosts/native/alloc-tracker.ts';
 import { NO_EXPECTED_ABI, noTracker, type CallKind } from '../harness/run/native-plan.ts';
 import { loadNativePack, MissingSymbol, type NativePack } from '../harness/hosts/native/vtable-host.ts';
 import { hex32, showBytes } from '../harness/abi/readable.ts';
-import { acceptAllHost, describeSchedule, failureInjectingHost, hostTagArb, scheduleArb, type MockVtableHost } from '../mocks/vtable-hosts.ts';
+import { acceptAllHost, describeSchedule, failureInjectingHost, hostTagArb, scheduleArb, type MockVtableHost } from '../harness/hosts/native/mock-hosts.ts';
 import type { VtablePropertyId } from './catalog.ts';
 import { runFc, runOnce, type CheckOptions, type Outcome } from './types.ts';
 import { defineProperty, type Defined, type Property } from './define.ts';

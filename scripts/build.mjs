@@ -3,20 +3,24 @@
 // (tsconfig.build.json), the plain entry modules and data files the built
 // code loads next to itself, and the prebuilt reference packs
 // (scripts/reference-packs.ts). Needs the devDependencies (typescript, tsx).
+// `--out DIR` builds the same elsewhere, without declarations: what
+// scripts/coverage.mjs runs in sandboxes.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DIST = join(ROOT, 'dist');
+const outAt = process.argv.indexOf('--out');
+const DIST = outAt > 0 ? resolve(process.argv[outAt + 1]) : join(ROOT, 'dist');
+const tscExtra = outAt > 0 ? ['--outDir', DIST, '--declaration', 'false'] : [];
 const require = createRequire(import.meta.url);
 // Its output goes to stderr: `npm pack --json` prints its JSON on stdout, after the scripts.
 const run = (args) => execFileSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] });
 
 rmSync(DIST, { recursive: true, force: true });
-run([join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+run([join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc'), '-p', 'tsconfig.build.json', ...tscExtra]);
 // Copied as they are: plain modules the compiled code starts by path, and data.
 for (const f of ['bin/packcheck.js', 'harness/run/wasm-worker-entry.mjs', 'harness/run/host-worker-entry.mjs', 'harness/run/native-child-entry.mjs', 'harness/hosts/native/alloc-tracker.c']) {
   mkdirSync(dirname(join(DIST, f)), { recursive: true });

@@ -161,6 +161,16 @@ describe('parseCli', () => {
     expect(p.opts).toEqual({ seed: -5, runs: 7, path: '1:2@AB', timeoutMs: 300, profile: 'legacy', expectAbi: 42, only: ['wasm.run.output-json'], skip: ['wasm.alloc.*'], jobs: 4 });
   });
 
+  it('a negative seed may be given as two words (--seed -5), as a replay line or a printed seed is copied', () => {
+    const p = parseCli(['p.wasm', '--seed', '-5', '--runs', '3']);
+    if (typeof p === 'string') throw new Error(p);
+    expect(p.opts).toMatchObject({ seed: -5, runs: 3 });
+    expect(p.paths).toEqual(['p.wasm']);
+    // Only after an option that takes a value: after a flag, -5 is still an unknown option.
+    expect(usage(['p.wasm', '--quiet', '-5'])).toMatch(/^Unknown option '-5'/);
+    expect(usage(['p.wasm', '--expect-abi', '-1'])).toMatch(/--expect-abi must be between 0 and 4294967295, got -1/);
+  });
+
   it('--rustc-vv reads the file and derives the expected ABI version; an unreadable file is a usage error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'packcheck-cli-unit-'));
     const f = join(dir, 'vv.txt');

@@ -41,6 +41,8 @@ export interface Transport<Q, A> {
   /** The sandbox ended on its own: why, in words. */
   onDeath(f: (why: string) => void): void;
   kill(): Promise<unknown> | void;
+  /** Ends an idle sandbox gently (it may still be killed if it lingers); kill when absent. */
+  end?(): Promise<unknown> | void;
 }
 
 export type Verdict<A> = { type: 'answer'; answer: A } | { type: 'timeout'; call: InProgress } | { type: 'crash'; why: string; call: InProgress | null };
@@ -96,9 +98,11 @@ export class Sandbox<Q, A> {
     });
   }
 
+  /** The sandbox is no longer needed: ended gently when idle, killed when a call is still out. */
   async stop(): Promise<void> {
+    const idle = !this.pending && !this.dead;
     this.dead = true;
-    await this.transport.kill();
+    await (idle && this.transport.end ? this.transport.end() : this.transport.kill());
   }
 }
 

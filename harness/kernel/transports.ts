@@ -51,5 +51,24 @@ export function childTransport<Q, A>(url: URL, env: NodeJS.ProcessEnv, onLine: (
     onDeath: (f) => proc.on('exit', (code, signal) => f(signal ? `killed with ${signal}` : `exited with code ${code}`)),
     stderrLast: () => stderrTail.trim().split('\n').filter(Boolean).pop()?.trim() ?? null,
     kill: () => void proc.kill('SIGKILL'),
+    // Idle: the channel is closed and the child exits on its own (running
+    // its exit hooks: Node's coverage, the pack's destructors); one that
+    // lingers past the grace is killed all the same.
+    end: () =>
+      new Promise<void>((done) => {
+        if (proc.exitCode !== null || proc.signalCode !== null || !proc.connected) {
+          proc.kill('SIGKILL');
+          return done();
+        }
+        const grace = setTimeout(() => proc.kill('SIGKILL'), END_GRACE_MS);
+        proc.once('exit', () => {
+          clearTimeout(grace);
+          done();
+        });
+        proc.disconnect();
+      }),
   };
 }
+
+/** How long an idle child may take to exit after its channel closes. */
+const END_GRACE_MS = 1000;

@@ -28,9 +28,14 @@ async function tsx() {
   return api;
 }
 
+// Under `npm run coverage`, the sources' compiled twin (scripts/coverage.mjs), so that what runs here is counted.
+const SANDBOX_JS = !BUILT && process.env.PACKCHECK_SANDBOX_JS ? `${process.env.PACKCHECK_SANDBOX_JS}/harness/run/` : null;
+
 /** One of packcheck's own modules, by its path relative to this file without extension. */
 async function own(name) {
-  return BUILT ? import(`${name}.js`) : (await tsx()).import(`${name}.ts`, import.meta.url);
+  if (BUILT) return import(`${name}.js`);
+  if (SANDBOX_JS) return import(new URL(`${name}.js`, pathToFileURL(SANDBOX_JS)).href);
+  return (await tsx()).import(`${name}.ts`, import.meta.url);
 }
 
 /** @param {string} path */

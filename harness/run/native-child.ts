@@ -9,7 +9,7 @@ import { writeSync } from 'node:fs';
 import koffi from 'koffi';
 import { messageOf, withId, type CheckOptions, type Outcome } from '../../properties/types.ts';
 import { NATIVE_BATTERY, baselineDrop, baselineRegistration, type Baseline, type NativeContext } from '../../properties/vtable.ts';
-import type { MockVtableHost } from '../../mocks/vtable-hosts.ts';
+import type { MockVtableHost } from '../hosts/native/mock-hosts.ts';
 import { AllocTracker } from '../hosts/native/alloc-tracker.ts';
 import type { CallKind, NativeStep } from './native-plan.ts';
 import { MissingSymbol, bindPack, openLibrary, type NativePack } from '../hosts/native/vtable-host.ts';

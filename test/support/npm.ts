@@ -16,7 +16,8 @@ const KEEP_NPM = /^npm_config_(registry|cache|userconfig|proxy|https_proxy|http_
 export const env: NodeJS.ProcessEnv = {};
 for (const [k, v] of Object.entries(process.env)) {
   if (/^npm_/i.test(k) && !KEEP_NPM.test(k)) continue;
-  if (/^(VITEST|INIT_CWD$|NODE_ENV$|FORCE_COLOR$)/.test(k)) continue;
+  // Nor the coverage run's (npm run coverage): npm is not what it measures.
+  if (/^(VITEST|INIT_CWD$|NODE_ENV$|FORCE_COLOR$|NODE_V8_COVERAGE$|PACKCHECK_SANDBOX_JS$)/.test(k)) continue;
   env[k] = v;
 }
 env.NO_COLOR = '1';

@@ -5,9 +5,9 @@
 // as "reject call #1 with -3". Usable from your own tests with any NativePack.
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { PackRegisterStatus } from '../harness/abi/abi.ts';
-import { VtableLedger, type VtableRegistration } from '../harness/hosts/native/vtable-ledger.ts';
-import type { NativePack, TemplateCall } from '../harness/hosts/native/vtable-host.ts';
+import { PackRegisterStatus } from '../../abi/abi.ts';
+import { VtableLedger, type VtableRegistration } from './vtable-ledger.ts';
+import type { NativePack, TemplateCall } from './vtable-host.ts';
 
 /** Call index (0-based, in call order) → the non-zero code to answer it with. */
 export type Schedule = ReadonlyMap<number, number>;
