@@ -1,30 +1,16 @@
 // Regression runs: expectations files (--expect), baselines (--baseline) and
 // --write-expect, on the WAT reference pack and a WAT mutant that fails
 // exactly wasm.alloc.zero; unit tests of validation and matching.
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { XMLParser } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildMutant, buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
 import { MUTANTS } from '../packs-under-test/manifest.ts';
 import { ExpectationSet, ExpectError, idCovers, matchFinding, mergeSections, parseExpectations, PLACEHOLDER_REASON, type Expectation, type ExpectEntry } from '../harness/run/expect.ts';
 import type { PropertyResult } from '../harness/report/model.ts';
-
-const BIN = join(import.meta.dirname, '..', 'bin', 'packcheck.js');
-const run = promisify(execFile);
-
-async function packcheck(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+import { packcheckIn as packcheck } from './support/run-cli.ts';
 
 // Few properties and runs: the mutant fails wasm.alloc.zero, the reference nothing.
 const FAST = ['--seed', '11', '--runs', '5', '--only', 'wasm.alloc.zero,wasm.free.noop,abi.version.stable'];
