@@ -65,8 +65,8 @@ Options:
                       used unless --seed is given
   --write-expect FILE write an expect@1 file of this run's failures (new ones with a placeholder
                       reason that --expect refuses until a person replaces it)
-  compare: --json FILE (packcheck/compare@1), --junit FILE, --html FILE; exit 1 when
-                      something newly fails, 2 when a report cannot be read
+  compare BASE NEW takes --json FILE (packcheck/compare@1), --junit FILE and --html FILE;
+                      it exits 1 when something newly fails, 2 when a report cannot be read
   -h, --help          this text
   --version           the version
 
