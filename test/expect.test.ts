@@ -254,3 +254,20 @@ describe('matching', () => {
     expect(merged.entries[0]).toMatchObject({ matched: 2, satisfied: 1, verdict: 'held' });
   });
 });
+
+describe('--expect on packcheck host', () => {
+  it('entries match the adapter path: its failures are xfail, a passing id named is an unexpected pass', async () => {
+    const root = join(import.meta.dirname, '..');
+    const f = join(dir, 'host.json');
+    writeFileSync(f, JSON.stringify({ schema: 'packcheck/expect@1', expect: [entry({ pack: 'mocks/host-adapters/example-loader.ts', id: 'host', reason: 'upstream loader defects (ABI.md)' }), entry({ pack: 'mocks/host-adapters/*.ts', id: 'host.register.duplicate', reason: 'no longer true' })] }));
+    const out = join(dir, 'host-r.json');
+    const r = await packcheck(root, 'host', 'mocks/host-adapters/example-loader.ts', '--seed', '1', '--runs', '5', '--expect', f, '--json', out);
+    expect(r.code).toBe(1);
+    const rep = JSON.parse(readFileSync(out, 'utf8'));
+    const expected = rep.results.filter((x: PropertyResult) => x.expected).map((x: PropertyResult) => x.id);
+    expect(expected).toContain('host.output.freed');
+    expect(rep.summary).toMatchObject({ failed: 0, errored: 0, xfail: expected.length, unexpectedPass: 1 });
+    expect(rep.host.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stdout).toMatch(/UNEXPECTED PASS {2}.*host\.json entry 1 \(pack "mocks\/host-adapters\/\*\.ts", id "host\.register\.duplicate", status failed\)/);
+  });
+});
