@@ -25,6 +25,7 @@ Usage: packcheck [PACK] [options]                 one pack: .wasm, .so or .rflpa
        packcheck PACK… | DIR… [options]         a corpus (corpus@1 report, pack × family matrix)
        packcheck host ADAPTER [options]         a JS wasm-pack host, through its adapter
        packcheck merge SHARD.json… --json FILE  join shard reports
+       packcheck compare BASE.json NEW.json     what changed between two reports
   The kind of pack is told by its magic bytes: \\0asm (wasm ABI), ELF (vtable ABI) or a zip (.rflpack).
   \`host ADAPTER\` checks a JS wasm-pack host instead: ADAPTER is a module whose default
   export is an async factory of a HostUnderTest (see README); the host.* properties run
@@ -57,6 +58,15 @@ Options:
   --shard K/N         corpus: check only the K-th of N stable parts of the sorted paths
   -q, --quiet         no progress line and no terminal report (exit code and files only)
   --list              the property catalog (id, ABI, statement)
+  --expect FILE       expected failures (packcheck/expect@1; repeatable): a failure an entry
+                      covers is xfail and does not fail the run; an entry that matched results
+                      but none with its status is an unexpected pass and fails it
+  --baseline REPORT   an earlier --json report: what failed there is expected; its seed is
+                      used unless --seed is given
+  --write-expect FILE write an expect@1 file of this run's failures (new ones with a placeholder
+                      reason that --expect refuses until a person replaces it)
+  compare BASE NEW takes --json FILE (packcheck/compare@1), --junit FILE and --html FILE;
+                      it exits 1 when something newly fails, 2 when a report cannot be read
   -h, --help          this text
   --version           the version
 
@@ -94,6 +104,10 @@ export interface Parsed {
   shard?: { index: number; count: number };
   quiet: boolean;
   jobs: number;
+  /** --expect files (packcheck/expect@1). */
+  expect: string[];
+  baseline?: string;
+  writeExpect?: string;
 }
 
 const OPTIONS = {
@@ -113,6 +127,9 @@ const OPTIONS = {
   html: { type: 'string' },
   target: { type: 'string' },
   shard: { type: 'string' },
+  expect: { type: 'string', multiple: true },
+  baseline: { type: 'string' },
+  'write-expect': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   list: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -188,6 +205,9 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
     target: values.target,
     shard,
     quiet: values.quiet ?? false,
+    expect: values.expect ?? [],
+    baseline: values.baseline,
+    writeExpect: values['write-expect'],
     jobs: intArg('jobs', values.jobs, 1, 64) ?? availableParallelism(),
     seedGiven: seed !== undefined,
     opts: {
@@ -222,6 +242,7 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
   if (parsed === 'list') return out(catalogListing()), 0;
   // Each subcommand loads what it uses, and only when it runs.
   if (parsed.paths[0] === 'host') return (await import('./commands/host.ts')).checkHostCli(parsed, out, err);
+  if (parsed.paths[0] === 'compare') return (await import('./commands/compare.ts')).compareCli(parsed, out, err);
   if (parsed.paths[0] === 'merge') return (await import('./commands/merge.ts')).mergeCli(parsed, out, err);
   if (parsed.paths.length > 1 || parsed.shard || (parsed.paths.length === 1 && isDirectory(parsed.paths[0]!))) return (await import('./commands/corpus.ts')).corpusCli(parsed, out, err);
   return (await import('./commands/check.ts')).checkCli(parsed, out, err);

@@ -9,7 +9,8 @@ import { notAPackLine, packHeader, resultLines, summaryLine } from '../report/te
 import { checkWasmPack, type RunnerOptions } from '../run/wasm-runner.ts';
 import { checkNativePack } from '../run/native-runner.ts';
 import type { Out, Parsed } from '../cli.ts';
-import { Progress, writeOutputs } from './common.ts';
+import { expectationLines, loadExpectations, Progress, writeExpectFile, writeOutputs } from './common.ts';
+import { coverReport, withExpectations } from '../run/expect.ts';
 
 /** Checks one file in this process, routed by its magic bytes. */
 async function checkFile(file: PackFile, opts: RunnerOptions, parsed: Parsed): Promise<PackReport> {
@@ -21,6 +22,8 @@ async function checkFile(file: PackFile, opts: RunnerOptions, parsed: Parsed): P
 
 export async function checkCli(parsed: Parsed, out: Out, err: Out): Promise<number> {
   const { opts } = parsed;
+  const expectations = loadExpectations(parsed, err);
+  if (expectations === 'refused') return 2;
 
   let targets: { path: string; expectAbi: number | null }[];
   if (parsed.paths.length === 1) targets = [{ path: parsed.paths[0]!, expectAbi: opts.expectAbi }];
@@ -66,15 +69,16 @@ export async function checkCli(parsed: Parsed, out: Out, err: Out): Promise<numb
       progress.show(`${name}: ${++done} done, last ${r.id} ${r.status}`);
     };
     const onProgress = (running: string[], runs: number) => progress.show(`${name}: ${done} done, ${runs} runs, running ${running.join(', ') || '…'}`);
-    const rep = await checkFile(file, { ...opts, expectAbi, onResult, onProgress }, parsed).catch((e: unknown) => {
+    const checked = await checkFile(file, { ...opts, expectAbi, onResult, onProgress }, parsed).catch((e: unknown) => {
       if (e instanceof LoadError) return e;
       throw e;
     });
     progress.clear();
-    if (rep instanceof LoadError) {
-      err(`packcheck: ${rep.message}`);
+    if (checked instanceof LoadError) {
+      err(`packcheck: ${checked.message}`);
       return 2;
     }
+    const rep = expectations ? coverReport(expectations, checked.pack, checked) : checked;
     if (!parsed.quiet) {
       out('');
       out(packHeader(rep));
@@ -87,9 +91,13 @@ export async function checkCli(parsed: Parsed, out: Out, err: Out): Promise<numb
     current = null;
   }
   disarm();
-  const json = reports.length === 1 ? reports[0] : corpusReport(reports, reports[0]!.options, Math.round(performance.now() - started));
+  const plain = reports.length === 1 ? reports[0]! : corpusReport(reports, reports[0]!.options, Math.round(performance.now() - started));
+  const section = expectations?.section(false);
+  const json = section ? withExpectations(plain, section) : plain;
+  if (!parsed.quiet) for (const l of expectationLines(section)) out(l);
   if (!writeOutputs(parsed, json, reports, err)) return 2;
-  return reports.some((r) => r.exitCode !== 0) ? 1 : 0;
+  if (!writeExpectFile(parsed, expectations, reports.map((r) => ({ subject: r.pack, results: r.results })), out, err)) return 2;
+  return json.exitCode ? 1 : 0;
 }
 
 /** The report@1 of a check stopped from outside: the results so far, exit code 1, and why it stopped. */

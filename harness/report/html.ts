@@ -4,6 +4,7 @@
 import { countStatuses, isFailing, STATUSES, type PropertyResult, type Status } from './model.ts';
 import type { Sample } from '../hosts/wasm/ledger.ts';
 import { counterexampleJson, groupByTarget, subjectPath, xmlSafe, type AnyReport } from './junit.ts';
+import { staleLine, type EntryUse } from '../run/expect.ts';
 
 /** HTML-escapes text (element content and double- or single-quoted attribute values alike). */
 export function escapeHtml(s: string): string {
@@ -76,10 +77,12 @@ svg.timeline text.mem { fill: #0969da; } svg.timeline text.held { fill: #cf222e;
 `;
 
 function resultRows(r: PropertyResult): string {
-  const note = r.status === 'skipped' ? r.message ?? '' : r.status === 'passed' ? r.message ?? '' : (r.message ?? '').split('\n', 1)[0]!;
+  const note = r.expected ? `expected: ${r.expectation ?? ''}` : r.status === 'skipped' ? r.message ?? '' : r.status === 'passed' ? r.message ?? '' : (r.message ?? '').split('\n', 1)[0]!;
+  const expected = r.expected ? ` data-expected="true"` : '';
+  const label = r.expected ? 'xfail' : LABEL[r.status];
   const row =
-    `<tr class="result ${r.status}" data-id="${e(r.id)}" data-status="${r.status}">` +
-    `<td><span class="badge ${r.status}">${LABEL[r.status]}</span></td>` +
+    `<tr class="result ${r.status}" data-id="${e(r.id)}" data-status="${r.status}"${expected}>` +
+    `<td><span class="badge ${r.expected ? 'skipped' : r.status}">${label}</span></td>` +
     `<td class="id">${e(r.id)}</td>` +
     `<td class="num">${r.runs}</td>` +
     `<td class="num">${fmtMs(r.durationMs)}</td>` +
@@ -201,7 +204,7 @@ const countText = (c: Record<Status, number>) => STATUSES.map((s) => `${c[s]} ${
 function packSection(rep: AnyReport): string {
   const path = subjectPath(rep);
   const c = counts(rep.results);
-  const ok = c.failed === 0 && c.errored === 0;
+  const ok = !rep.results.some(isFailing);
   const o = rep.options;
   const meta: string[] = [];
   if ('pack' in rep) {
@@ -228,11 +231,16 @@ function packSection(rep: AnyReport): string {
   ].join('\n');
 }
 
-export function toHtml(reports: AnyReport[], opts: { title?: string } = {}): string {
+/** The expectations entries that are stale: each an unexpected pass that fails the run. */
+function staleSection(stale: readonly EntryUse[]): string {
+  return [`<section class="pack expectations" data-stale="${stale.length}">`, '<h2>unexpected passes</h2>', ...stale.map((u) => `<div class="detail failed"><pre class="message">${e(`unexpected pass: ${staleLine(u)}`)}</pre></div>`), '</section>'].join('\n');
+}
+
+export function toHtml(reports: AnyReport[], opts: { title?: string; stale?: readonly EntryUse[]; before?: string[] } = {}): string {
   const title = opts.title ?? 'packcheck report';
   const all = reports.flatMap((r) => r.results);
   const c = counts(all);
-  const ok = c.failed === 0 && c.errored === 0;
+  const ok = !all.some(isFailing) && !opts.stale?.length;
   const bad = reports.filter((r) => r.results.some(isFailing)).length;
   const ms = reports.reduce((a, r) => a + (Number.isFinite(r.summary.durationMs) ? r.summary.durationMs : 0), 0);
   const verdict = !reports.length ? 'nothing checked' : ok ? (reports.length === 1 ? 'conforms' : 'all conform') : `${bad} of ${reports.length} ${bad === 1 ? 'does' : 'do'} not conform`;
@@ -258,6 +266,8 @@ export function toHtml(reports: AnyReport[], opts: { title?: string } = {}): str
     `<div class="summary" data-exit-code="${ok ? 0 : 1}"><span class="verdict ${ok ? 'ok' : 'bad'}">${e(verdict)}</span><span class="totals">${totals.join('')}</span></div>`,
     '</header>',
     '<main>',
+    ...(opts.before ?? []),
+    ...(opts.stale?.length ? [staleSection(opts.stale)] : []),
     ...(reports.length ? reports.map(packSection) : ['<p class="empty">no packs were checked</p>']),
     '</main>',
     '</body>',

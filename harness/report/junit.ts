@@ -3,6 +3,7 @@
 // <testsuite> per pack, host, and bundle target; one <testcase> per result.
 import { countStatuses, familyOf, type PackReport, type PropertyResult } from './model.ts';
 import type { HostReport } from '../run/host-runner.ts';
+import { staleLine, type EntryUse } from '../run/expect.ts';
 
 export type AnyReport = PackReport | HostReport;
 
@@ -92,8 +93,10 @@ interface Counts {
 }
 
 function count(results: readonly PropertyResult[]): Counts {
-  const n = countStatuses(results);
-  return { tests: results.length, failures: n.failed, errors: n.errored, skipped: n.skipped, ms: results.reduce((ms, r) => ms + r.durationMs, 0) };
+  // An expected failure is a <skipped>, not a <failure>.
+  const n = countStatuses(results.filter((r) => !r.expected));
+  const xfail = results.length - results.filter((r) => !r.expected).length;
+  return { tests: results.length, failures: n.failed, errors: n.errored, skipped: n.skipped + xfail, ms: results.reduce((ms, r) => ms + r.durationMs, 0) };
 }
 
 const attrs = (a: Record<string, string | number>) =>
@@ -103,6 +106,7 @@ const attrs = (a: Record<string, string | number>) =>
 
 function testcase(r: PropertyResult): string {
   const open = `    <testcase${attrs({ name: r.id, classname: `packcheck.${familyOf(r.id)}`, time: seconds(r.durationMs) })}`;
+  if (r.expected) return `${open}>\n      <skipped${attrs({ message: `expected failure: ${firstLine(r.expectation, 'expected')}` })}>${escapeText(failureBody(r))}</skipped>\n    </testcase>`;
   switch (r.status) {
     case 'passed':
       return `${open}/>`;
@@ -135,7 +139,13 @@ function properties(rep: AnyReport, target: string | null): string {
   return `    <properties>\n${p.map(([name, value]) => `      <property${attrs({ name, value })}/>`).join('\n')}\n    </properties>`;
 }
 
-export function toJUnit(reports: AnyReport[], opts: { name?: string } = {}): string {
+/** One testsuite of the expectations entries that are stale: each an unexpected pass, a <failure> naming the entry to remove. */
+function staleSuite(stale: readonly EntryUse[], id: number): string {
+  const cases = stale.map((u) => `    <testcase${attrs({ name: `${u.file} entry ${u.index}`, classname: 'packcheck.expectations', time: '0.000' })}>\n      <failure${attrs({ message: `unexpected pass: ${staleLine(u)}`, type: 'unexpected-pass' })}>${escapeText(staleLine(u))}</failure>\n    </testcase>`);
+  return [`  <testsuite${attrs({ name: 'packcheck expectations', id, package: 'packcheck', tests: stale.length, failures: stale.length, errors: 0, skipped: 0, time: '0.000' })}>`, ...cases, '  </testsuite>'].join('\n');
+}
+
+export function toJUnit(reports: AnyReport[], opts: { name?: string; stale?: readonly EntryUse[] } = {}): string {
   const suites: string[] = [];
   const total: Counts = { tests: 0, failures: 0, errors: 0, skipped: 0, ms: 0 };
   let id = 0;
@@ -148,6 +158,11 @@ export function toJUnit(reports: AnyReport[], opts: { name?: string } = {}): str
       const head = `  <testsuite${attrs({ name, id: id++, package: 'packcheck', tests: c.tests, failures: c.failures, errors: c.errors, skipped: c.skipped, time: seconds(c.ms) })}>`;
       suites.push([head, properties(rep, g.target), ...g.results.map(testcase), '  </testsuite>'].join('\n'));
     }
+  }
+  if (opts.stale?.length) {
+    suites.push(staleSuite(opts.stale, id++));
+    total.tests += opts.stale.length;
+    total.failures += opts.stale.length;
   }
   const head = `<testsuites${attrs({ name: opts.name ?? 'packcheck', tests: total.tests, failures: total.failures, errors: total.errors, skipped: total.skipped, time: seconds(total.ms) })}>`;
   return ['<?xml version="1.0" encoding="UTF-8"?>', head, ...suites, '</testsuites>', ''].join('\n');

@@ -27,6 +27,10 @@ export interface PropertyResult {
   step?: string;
   /** A failure's parts, as data (the message is their text): what was called, what came back, what was expected. */
   violation?: Violated;
+  /** A failure an --expect entry or the --baseline covers: still failed, but it does not fail the run. */
+  expected?: true;
+  /** With `expected`: the covering entry's reason. */
+  expectation?: string;
 }
 
 export interface Violated {
@@ -59,6 +63,10 @@ export interface Summary {
   skipped: number;
   errored: number;
   durationMs: number;
+  /** With --expect/--baseline: expected failures (not counted in failed or errored). */
+  xfail?: number;
+  /** With --expect: stale entries, each an unexpected pass that fails the run. */
+  unexpectedPass?: number;
 }
 
 export interface PackReport {
@@ -80,8 +88,11 @@ export interface PackReport {
 
 export const STATUSES: readonly Status[] = ['passed', 'failed', 'errored', 'skipped'];
 
-/** The statuses that force exit 1. */
-export const isFailing = (r: Pick<PropertyResult, 'status'>): boolean => r.status === 'failed' || r.status === 'errored';
+/** The statuses that force exit 1, unless the failure is expected (--expect, --baseline). */
+export const isFailing = (r: Pick<PropertyResult, 'status'> & { expected?: boolean }): boolean => (r.status === 'failed' || r.status === 'errored') && !r.expected;
+
+/** A failure an expectation covers: shown as xfail, counted apart. */
+export const isExpected = (r: Pick<PropertyResult, 'expected'>): boolean => r.expected === true;
 
 /** Skipped because another id's failure stood in the way (REPORT.md, Blocked results). */
 export const isBlocked = (r: Pick<PropertyResult, 'blockedBy'>): boolean => !!r.blockedBy;
@@ -100,13 +111,15 @@ export function familyOf(id: string): string {
 }
 
 export function summarize(results: readonly PropertyResult[], durationMs: number): Summary {
-  return { ...countStatuses(results), durationMs };
+  const xfail = results.filter(isExpected).length;
+  return { ...countStatuses(results.filter((r) => !isExpected(r))), durationMs, ...(xfail ? { xfail } : {}) };
 }
 
 /** The summary of several reports together (a corpus). */
 export function sumSummaries(summaries: readonly Summary[], durationMs: number): Summary {
   const s: Summary = { passed: 0, failed: 0, skipped: 0, errored: 0, durationMs };
   for (const x of summaries) for (const k of STATUSES) s[k] += x[k];
+  for (const k of ['xfail', 'unexpectedPass'] as const) if (summaries.some((x) => x[k] !== undefined)) s[k] = summaries.reduce((n, x) => n + (x[k] ?? 0), 0);
   return s;
 }
 

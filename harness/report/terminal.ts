@@ -12,6 +12,9 @@ const MARK: Record<PropertyResult['status'], string> = {
   skipped: paint(33, 'skip'),
 };
 
+/** An expected failure (--expect, --baseline). */
+const XFAIL = paint(36, 'xfail');
+
 const indent = (s: string, pad: string) => s.split('\n').map((l) => pad + l).join('\n');
 
 function counterexampleText(ce: unknown): string {
@@ -21,8 +24,9 @@ function counterexampleText(ce: unknown): string {
 
 export function resultLine(r: PropertyResult): string {
   const runs = r.reached !== undefined && r.reached < r.runs && r.status !== 'skipped' ? `${r.reached}/${r.runs} runs` : r.runs === 1 ? '1 run' : `${r.runs} runs`;
-  const head = `  ${MARK[r.status].padEnd(useColor ? 14 : 5)} ${r.id.padEnd(28)} ${runs.padStart(9)} ${`${Math.round(r.durationMs)} ms`.padStart(9)}`;
+  const head = `  ${(r.expected ? XFAIL : MARK[r.status]).padEnd(useColor ? 14 : 5)} ${r.id.padEnd(28)} ${runs.padStart(9)} ${`${Math.round(r.durationMs)} ms`.padStart(9)}`;
   if (r.status === 'passed') return head;
+  if (r.expected) return `${head}  expected: ${r.expectation ?? ''}`;
   if (r.status === 'skipped') return `${head}  ${r.message ?? ''}`;
   const parts = [head];
   if (r.message) parts.push(indent(r.message, '      '));
@@ -82,5 +86,6 @@ export function packHeader(rep: Pick<PackReport, 'pack' | 'options'>): string {
 export function summaryLine(rep: Pick<PackReport, 'summary' | 'exitCode'>): string {
   const s = rep.summary;
   const verdict = rep.exitCode === 0 ? paint(32, 'conforms') : paint(31, 'does not conform');
-  return `  ${verdict}: ${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped in ${(s.durationMs / 1000).toFixed(1)} s`;
+  const expect = `${s.xfail !== undefined ? `, ${s.xfail} xfail` : ''}${s.unexpectedPass !== undefined ? `, ${s.unexpectedPass} unexpected pass` : ''}`;
+  return `  ${verdict}: ${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped${expect} in ${(s.durationMs / 1000).toFixed(1)} s`;
 }
