@@ -26,11 +26,16 @@ Usage: packcheck [PACK] [options]                 one pack: .wasm, .so or .rflpa
        packcheck host ADAPTER [options]         a JS wasm-pack host, through its adapter
        packcheck merge SHARD.json… --json FILE  join shard reports
        packcheck compare BASE.json NEW.json     what changed between two reports
+       packcheck host --native ADAPTER --expect-abi N   a native (vtable ABI) loader, through its adapter executable
   The kind of pack is told by its magic bytes: \\0asm (wasm ABI), ELF (vtable ABI) or a zip (.rflpack).
   \`host ADAPTER\` checks a JS wasm-pack host instead: ADAPTER is a module whose default
   export is an async factory of a HostUnderTest (see README); the host.* properties run
   against probe packs, the adapter off the main thread (a call that never settles is
   harness.timeout).
+  \`host --native ADAPTER\` checks a native loader: ADAPTER is an executable run as
+  ADAPTER PACK… once per scenario, reporting JSON lines to $PACKCHECK_EVENTS (see README,
+  "Checking a native host"); the nhost.* properties run against probe .so packs built
+  with cc; --expect-abi or --rustc-vv (the host's ABI version) is required.
   With no pack, checks the bundled reference packs (the WAT pack always; the
   Rust wasm32 and native packs where Debian's rustc with the wasm32 std is installed).
 
@@ -56,6 +61,7 @@ Options:
   --junit FILE        write JUnit XML (one testsuite per pack and target)
   --html FILE         write a self-contained HTML report (verdicts, failures, memory timeline)
   --shard K/N         corpus: check only the K-th of N stable parts of the sorted paths
+  --native            host: the adapter is a native host's executable (nhost.* properties)
   -q, --quiet         no progress line and no terminal report (exit code and files only)
   --list              the property catalog (id, ABI, statement)
   --expect FILE       expected failures (packcheck/expect@1; repeatable): a failure an entry
@@ -108,6 +114,8 @@ export interface Parsed {
   expect: string[];
   baseline?: string;
   writeExpect?: string;
+  /** `host --native`: the adapter is an executable around a native loader. */
+  native?: boolean;
 }
 
 const OPTIONS = {
@@ -130,6 +138,7 @@ const OPTIONS = {
   expect: { type: 'string', multiple: true },
   baseline: { type: 'string' },
   'write-expect': { type: 'string' },
+  native: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   list: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -177,6 +186,7 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard takes K/N with 1 <= K <= N, such as 1/2; got ${JSON.stringify(values.shard)}`);
     shard = { index: Number(m[1]), count: Number(m[2]) };
   }
+  if (values.native && positionals[0] !== 'host') throw new UsageError('--native goes with host: packcheck host --native ADAPTER --expect-abi N');
   if (values['expect-abi'] !== undefined && values['rustc-vv'] !== undefined) throw new UsageError('give --expect-abi or --rustc-vv, not both');
   let expectAbi: number | null = intArg('expect-abi', values['expect-abi'], 0, 0xffffffff) ?? null;
   if (values['rustc-vv'] !== undefined) {
@@ -210,6 +220,7 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
     writeExpect: values['write-expect'],
     jobs: intArg('jobs', values.jobs, 1, 64) ?? availableParallelism(),
     seedGiven: seed !== undefined,
+    native: values.native ?? false,
     opts: {
       seed: seed ?? ((Math.random() * 2 ** 31) | 0),
       runs: intArg('runs', values.runs, 1, 1_000_000) ?? DEFAULTS.runs,

@@ -81,13 +81,26 @@ export const BUNDLE_PROPERTY_IDS = [
   'bundle.templates.match',
 ] as const;
 
+export const NHOST_PROPERTY_IDS = [
+  'nhost.load.conforming',
+  'nhost.version.checked',
+  'nhost.vtable.valid',
+  'nhost.register.rejects',
+  'nhost.drop.rejected',
+  'nhost.drop.once',
+  'nhost.load.rollback',
+  'nhost.factory.null',
+  'nhost.pack.identity',
+] as const;
+
 export const HARNESS_IDS = ['harness.timeout', 'harness.crash', 'harness.load'] as const;
 
 export type WasmPropertyId = (typeof WASM_PROPERTY_IDS)[number];
 export type VtablePropertyId = (typeof VTABLE_PROPERTY_IDS)[number];
 export type HostPropertyId = (typeof HOST_PROPERTY_IDS)[number];
 export type BundlePropertyId = (typeof BUNDLE_PROPERTY_IDS)[number];
+export type NHostPropertyId = (typeof NHOST_PROPERTY_IDS)[number];
 export type HarnessId = (typeof HARNESS_IDS)[number];
 export type ResultId = WasmPropertyId | HarnessId;
 
-export const ALL_IDS: readonly string[] = [...new Set([...WASM_PROPERTY_IDS, ...VTABLE_PROPERTY_IDS, ...HOST_PROPERTY_IDS, ...BUNDLE_PROPERTY_IDS, ...HARNESS_IDS])];
+export const ALL_IDS: readonly string[] = [...new Set([...WASM_PROPERTY_IDS, ...VTABLE_PROPERTY_IDS, ...HOST_PROPERTY_IDS, ...BUNDLE_PROPERTY_IDS, ...NHOST_PROPERTY_IDS, ...HARNESS_IDS])];
