@@ -27,6 +27,7 @@ Usage: packcheck [PACK] [options]                 one pack: .wasm, .so or .rflpa
        packcheck merge SHARD.json… --json FILE  join shard reports
        packcheck compare BASE.json NEW.json     what changed between two reports
        packcheck host --native ADAPTER --expect-abi N   a native (vtable ABI) loader, through its adapter executable
+       packcheck diff OLD NEW [options]         two builds of one pack, on the same inputs
   The kind of pack is told by its magic bytes: \\0asm (wasm ABI), ELF (vtable ABI) or a zip (.rflpack).
   \`host ADAPTER\` checks a JS wasm-pack host instead: ADAPTER is a module whose default
   export is an async factory of a HostUnderTest (see README); the host.* properties run
@@ -75,6 +76,18 @@ Options:
                       it exits 1 when something newly fails, 2 when a report cannot be read
   -h, --help          this text
   --version           the version
+
+diff OLD NEW (both .wasm or both native .so; else exit 2): exports, imports, symbols, ABI
+version, templates and ports, then the same generated inputs through both builds
+(wasm: status, output JSON, traps; native: registrations and user_data ownership
+under mock-host schedules); each difference shrunk, with a replay line.
+  --seed S, --runs N, --path P, --timeout-ms T, --entrypoint NAME, -q   as above
+  --json FILE         write the packcheck/diff@1 JSON report
+  --ignore-error-text compare error results by status only
+  --allow KIND[,KIND] differences that are intended (abi-version, exports, imports,
+                      templates, ports, status, output, error-vs-success, trap, symbols,
+                      registration, ownership): reported, exit 0
+  Exit 1 when a difference is not allowed.
 
 Exit codes: 0 every result passed or was skipped; 1 something failed or errored
 (including a pack that hung or crashed); 2 bad arguments, or the pack is missing
@@ -238,6 +251,8 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
 export type Out = (s: string) => void;
 
 export async function main(argv: string[], out: Out = (s) => process.stdout.write(`${s}\n`), err: Out = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+  // diff has options of its own (commands/diff.ts parses them).
+  if (argv[0] === 'diff' && !argv.includes('--help') && !argv.includes('-h')) return (await import('./commands/diff.ts')).diffCli(argv.slice(1), out, err);
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(argv);
