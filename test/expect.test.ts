@@ -38,8 +38,12 @@ beforeAll(async () => {
 describe('--expect on one pack', () => {
   it('a covered failure is xfail: exit 0, expected: true with the reason, a JUnit <skipped>', async () => {
     const f = expectFile(dir, 'one.json', [entry({})]);
-    const r = await packcheck(dir, 'packs/zero.wasm', ...FAST, '--expect', f, '--json', 'one-r.json', '--junit', 'one-r.xml');
+    const r = await packcheck(dir, 'packs/zero.wasm', ...FAST, '--expect', f, '--json', 'one-r.json', '--junit', 'one-r.xml', '--html', 'one-r.html');
     expect(r.code).toBe(0);
+    // The HTML header counts the expected failure apart, not as failed.
+    const html = readFileSync(join(dir, 'one-r.html'), 'utf8');
+    expect(html).toMatch(/class="total-failed"><span class="badge failed">[^<]*<\/span> <b>0<\/b> failed/);
+    expect(html).toMatch(/class="total-xfail"><span class="badge skipped">xfail<\/span> <b>1<\/b> expected failures/);
     expect(r.stdout).toMatch(/xfail wasm\.alloc\.zero .* expected: alloc\(0\) answers a block: issue #7/);
     const rep = readJson(dir, 'one-r.json');
     expect(rep.exitCode).toBe(0);
@@ -99,8 +103,11 @@ describe('--expect over a corpus, and merge deciding staleness across shards', (
 
   it('an unsharded corpus: one xfail, one unexpected pass, exit 1', async () => {
     const f = expectFile(dir, 'corpus.json', entries);
-    const r = await packcheck(dir, 'packs', ...FAST, '-q', '--expect', f, '--json', 'corpus-r.json');
+    const r = await packcheck(dir, 'packs', ...FAST, '--expect', f, '--json', 'corpus-r.json');
     expect(r.code).toBe(1);
+    // The matrix marks a family whose only failures are expected with x, not ✓ nor ✗.
+    expect(r.stdout).toMatch(/^packs\/zero\.wasm\s.*\bx\b/m);
+    expect(r.stdout).not.toMatch(/^packs\/zero\.wasm\s.*✗/m);
     const rep = readJson(dir, 'corpus-r.json');
     expect(rep.summary).toMatchObject({ packs: 2, failed: 0, xfail: 1, unexpectedPass: 1 });
     expect(rep.expectations.entries.map((u: { verdict: string }) => u.verdict)).toEqual(['held', 'stale']);

@@ -1,7 +1,7 @@
 // The HTML renderer: one self-contained file (inline CSS, no script, nothing
 // fetched) with the totals, a table of results per pack and bundle target,
 // the detail of every failure, and the memory timeline as an inline SVG.
-import { countStatuses, isFailing, STATUSES, type PropertyResult, type Status } from './model.ts';
+import { countStatuses, isExpected, isFailing, STATUSES, type PropertyResult, type Status } from './model.ts';
 import type { Sample } from '../hosts/wasm/ledger.ts';
 import { counterexampleJson, groupByTarget, subjectPath, xmlSafe, type AnyReport } from './junit.ts';
 import { staleLine, type EntryUse } from '../run/expect.ts';
@@ -197,9 +197,10 @@ function timelineFigure(samples: readonly Sample[]): string {
   return `<figure class="timeline"><figcaption>${e(caption)}</figcaption>\n${timelineSvg(samples)}\n</figure>`;
 }
 
-const counts = countStatuses;
+/** Statuses counted as the summary counts them: an expected failure (xfail) apart, not as failed. */
+const counts = (results: readonly PropertyResult[]): Record<Status, number> & { xfail: number } => ({ ...countStatuses(results.filter((r) => !isExpected(r))), xfail: results.filter(isExpected).length });
 
-const countText = (c: Record<Status, number>) => STATUSES.map((s) => `${c[s]} ${s}`).join(', ');
+const countText = (c: Record<Status, number> & { xfail: number }) => [...STATUSES.map((s) => `${c[s]} ${s}`), ...(c.xfail ? [`${c.xfail} xfail`] : [])].join(', ');
 
 function packSection(rep: AnyReport): string {
   const path = subjectPath(rep);
@@ -248,6 +249,7 @@ export function toHtml(reports: AnyReport[], opts: { title?: string; stale?: rea
     `<span>${reports.length} ${reports.length === 1 ? 'pack' : 'packs'}</span>`,
     `<span><b>${all.length}</b> results</span>`,
     ...STATUSES.map((s) => `<span class="total-${s}"><span class="badge ${s}">${LABEL[s]}</span> <b>${c[s]}</b> ${s}</span>`),
+    ...(c.xfail ? [`<span class="total-xfail"><span class="badge skipped">xfail</span> <b>${c.xfail}</b> expected failures</span>`] : []),
     `<span>${e(fmtMs(ms))}</span>`,
   ];
   return [

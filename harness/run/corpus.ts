@@ -12,7 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kindOf } from './pack-file.ts';
 import { corpusReport } from '../report/json.ts';
-import { familyOf, isFailing, TOOL, summarize, type PackReport, type PropertyResult, type RunOptions } from '../report/model.ts';
+import { familyOf, isExpected, isFailing, TOOL, summarize, type PackReport, type PropertyResult, type RunOptions } from '../report/model.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/packcheck.js', import.meta.url));
 
@@ -138,11 +138,12 @@ export function familyMatrix(reports: PackReport[], cwd = process.cwd()): string
     if (!rs.length) return '·';
     const bad = rs.filter(isFailing).length;
     if (bad) return `✗${bad}`;
+    if (rs.some(isExpected)) return 'x';
     return rs.every((x) => x.status === 'skipped') ? 's' : '✓';
   };
   const colW = families.map((f) => Math.max(f.length, 3));
   const lines = [`${'pack'.padEnd(width)}  ${families.map((f, i) => f.padEnd(colW[i]!)).join(' ')}`];
   for (const r of reports) lines.push(`${name(r).slice(-width).padEnd(width)}  ${families.map((f, i) => cell(r, f).padEnd(colW[i]!)).join(' ')}`);
-  lines.push('(✓ all passed, ✗N N failed or errored, s all skipped, · not applicable)');
+  lines.push('(✓ all passed, ✗N N failed or errored, x expected failures only (--expect), s all skipped, · not applicable)');
   return lines.join('\n');
 }
