@@ -80,5 +80,20 @@ describe('examples/pack-author, with packcheck installed from its npm tarball', 
       expect(report.summary.failed + report.summary.errored, JSON.stringify(report.summary)).toBe(0);
       expect(report.results.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining([...WASM_PROPERTY_IDS]));
     }, TIMEOUT);
+
+    it("the workflow's regression job: a baseline on main, then --baseline and compare on a pull request", async () => {
+      // The same commands as .github/workflows/packcheck.yml's regression job (--runs 10 to keep it short).
+      const main = await run('npx', ['--no', 'packcheck', 'pack/echo.wasm', '--runs', '10', '--json', 'main.json'], project);
+      expect(main.code, explain(main, 'the baseline run')).toBe(0);
+      const pr = await run('npx', ['--no', 'packcheck', 'pack/echo.wasm', '--runs', '10', '--baseline', 'main.json', '--json', 'pr.json', '--junit', 'pr.xml'], project);
+      expect(pr.code, explain(pr, 'the run against the baseline')).toBe(0);
+      const base = JSON.parse(readFileSync(join(project, 'main.json'), 'utf8'));
+      const now = JSON.parse(readFileSync(join(project, 'pr.json'), 'utf8'));
+      // The baseline's seed: the same inputs are generated.
+      expect(now.options.seed).toBe(base.options.seed);
+      const cmp = await run('npx', ['--no', 'packcheck', 'compare', 'main.json', 'pr.json', '--html', 'changes.html'], project);
+      expect(cmp.code, explain(cmp, 'compare')).toBe(0);
+      expect(readFileSync(join(project, 'changes.html'), 'utf8')).toMatch(/<!DOCTYPE html>/);
+    }, TIMEOUT);
   });
 });
