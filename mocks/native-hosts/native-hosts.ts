@@ -1,8 +1,17 @@
 // The native host adapters packcheck is tested against: adapter.c built as
 // the reference host and as one variant per defect (a #define each), with
-// the ids each variant must fail and the ids it must leave blocked.
-import { readFileSync } from 'node:fs';
+// the ids each variant must fail and the ids it must leave blocked; and
+// rust_adapter.rs, the same reference host in Rust, which takes and drops
+// the actor handles the probe packs' factories return.
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { abiVersionFromRustcVV } from '../../harness/abi/abi.ts';
 import { ccBuild } from '../../harness/hosts/native/probes/cc-cache.ts';
+import { cacheDir } from '../../harness/run/cache-dir.ts';
+import type { Rustc } from '../../packs-under-test/build.ts';
 import { NHOST_PROPERTY_IDS } from '../../properties/catalog.ts';
 
 const SOURCE = readFileSync(new URL('./adapter.c', import.meta.url), 'utf8');
@@ -58,4 +67,34 @@ export const BROKEN_HOSTS: readonly NativeHostSpec[] = [
 export function buildNativeHost(spec: NativeHostSpec, hostAbi = TEST_HOST_ABI): string {
   const defines = [`#define HOST_ABI ${hostAbi}u`, ...(spec.define ? [`#define ${spec.define}`] : [])];
   return ccBuild({ source: `${defines.join('\n')}\n${SOURCE}`, flags: ['-O1', '-Wall', '-Werror'], libs: ['-ldl'], fileName: `nhost-adapter-${spec.name}`, under: 'nhost-adapters' });
+}
+
+const RUST_ADAPTER = new URL('./rust_adapter.rs', import.meta.url);
+
+/** A rustc that builds executables for this machine: its path and `rustc -vV` (the build depends on both). */
+export type AdapterRustc = Pick<Rustc, 'path' | 'versionText'>;
+
+/**
+ * Builds (or finds in the cache) rust_adapter.rs as an executable: the Rust
+ * native host, compiled in with `hostAbi` (by default the ABI version of the
+ * rustc that builds it, as a Rust runtime's is). `mutant` is a `--cfg
+ * mutant="…"` of its own. Cached by the content of the source, the rustc and
+ * the flags, like the C adapters; a build error throws with rustc's message.
+ */
+export function buildRustAdapter(rustc: AdapterRustc, hostAbi = abiVersionFromRustcVV(rustc.versionText), mutant?: string): string {
+  const source = readFileSync(RUST_ADAPTER);
+  const flags = ['--edition', '2021', '-O', '--crate-name', 'rust_adapter', ...(mutant ? ['--cfg', `mutant="${mutant}"`] : [])];
+  const key = createHash('sha256').update(source).update(`\0${rustc.versionText}\0${flags.join(' ')}\0${hostAbi >>> 0}`).digest('hex').slice(0, 16);
+  const dir = join(cacheDir('nhost-adapters'), key);
+  const out = join(dir, `rust-adapter${mutant ? `-${mutant}` : ''}`);
+  if (existsSync(out)) return out;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${out}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    execFileSync(rustc.path, [...flags, '-o', tmp, fileURLToPath(RUST_ADAPTER)], { env: { ...process.env, PACKCHECK_HOST_ABI: String(hostAbi >>> 0) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    renameSync(tmp, out); // atomic: two test files may build it at once, to the same bytes
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return out;
 }
