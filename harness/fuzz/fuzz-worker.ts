@@ -10,7 +10,7 @@ import { CallGuard } from '../kernel/call-guard.ts';
 import { CheckedWasmHost } from '../hosts/wasm/wasm-host.ts';
 import { CoverageReader, type CmpFinds } from './coverage.ts';
 import { instrumentPack, type CmpSite } from './instrument.ts';
-import { judgeInput, type JudgeSetup, type Violated } from './judge.ts';
+import { answersOf, judgeInput, type JudgeSetup, type Violated } from './judge.ts';
 import type { Dictionary } from './dictionary.ts';
 import type { FuzzInput } from './input.ts';
 
@@ -33,7 +33,7 @@ export interface FuzzWorkerInit {
   instrumented: InstrumentedPack | null;
 }
 
-export type ToFuzzWorker = { type: 'start' } | { type: 'batch'; inputs: FuzzInput[]; cmplog: boolean[] } | { type: 'judge'; inputs: FuzzInput[] };
+export type ToFuzzWorker = { type: 'start' } | { type: 'batch'; inputs: FuzzInput[]; cmplog: boolean[] } | { type: 'judge'; inputs: FuzzInput[] } | { type: 'answers'; inputs: FuzzInput[]; instrumented: boolean };
 
 export interface BatchFinding {
   index: number;
@@ -43,7 +43,8 @@ export interface BatchFinding {
 export type FromFuzzWorker =
   | { type: 'ready'; templates: Template[]; instrumented: InstrumentedPack | null; error?: string }
   | { type: 'batch'; traces: Uint8Array; findings: BatchFinding[]; unconfirmed: number; cmp: { index: number; finds: CmpFinds }[] }
-  | { type: 'judged'; verdicts: (Violated | null)[] };
+  | { type: 'judged'; verdicts: (Violated | null)[] }
+  | { type: 'answers'; answers: string[] };
 
 const init = workerData as FuzzWorkerInit;
 const guard = new CallGuard(init.guardBuffer, init.timeoutMs);
@@ -106,6 +107,9 @@ parentPort!.on('message', async (msg: ToFuzzWorker) => {
   else if (msg.type === 'batch') {
     const answer = batch(msg.inputs, msg.cmplog);
     parentPort!.postMessage(answer, answer.type === 'batch' ? [answer.traces.buffer as ArrayBuffer] : []);
+  } else if (msg.type === 'answers') {
+    const setup = msg.instrumented ? fuzzSetup! : plainSetup!;
+    parentPort!.postMessage({ type: 'answers', answers: msg.inputs.map((i) => answersOf(setup, i)) } satisfies FromFuzzWorker);
   } else {
     const verdicts = msg.inputs.map((input) => {
       guard.countRun();

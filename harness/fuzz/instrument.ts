@@ -310,7 +310,9 @@ class Instrumenter {
         const printable = c >= 0x20 && c < 0x7f;
         if (printable && start < 0) start = j;
         if (!printable && start >= 0) {
-          if (j - start >= 3) out.add(String.fromCharCode(...data.subarray(start, Math.min(j, start + 64))));
+          // Names a pack switches on are words: whole runs, and the word-like pieces of longer text.
+          const run = String.fromCharCode(...data.subarray(start, Math.min(j, start + 64)));
+          for (const word of [run, ...run.split(/[^\w.-]+/)]) if (/^[\w.-]{3,64}$/.test(word)) out.add(word);
           start = -1;
         }
       }

@@ -141,3 +141,22 @@ export function judgeInput(setup: JudgeSetup, input: FuzzInput): Violated | null
   }
   return null;
 }
+
+/** What the pack answered to each tick of an input, as text (to compare the instrumented module with the pack as it is). */
+export function answersOf(setup: JudgeSetup, input: FuzzInput): string {
+  const template = setup.templates.find((t) => t.name === input.template);
+  if (!template) return 'no such template';
+  try {
+    const host = CheckedWasmHost.instantiate(setup.module, { guard: setup.guard, instrumentation: setup.instrumentation });
+    host.register();
+    const id = host.create(template.factoryId);
+    return input.ticks
+      .map((p) => {
+        const t = host.run(id, payloadBytes(p));
+        return `${t.status} ${t.outLen} ${t.result ? Buffer.from(t.result).toString('latin1') : '-'}`;
+      })
+      .join('\n');
+  } catch (e) {
+    return `threw ${e instanceof Error ? e.message : String(e)}`;
+  }
+}

@@ -82,6 +82,12 @@ export class FuzzLane {
     return 'kind' in a ? a : a.type === 'judged' ? a.verdicts : { index: 0, kind: 'crash', call: null, why: 'the fuzz worker answered out of turn' };
   }
 
+  /** Each input's answers as text, on the instrumented module or the pack as it is (the instrumentation test). */
+  async answers(inputs: FuzzInput[], instrumented = false): Promise<string[] | CutOff> {
+    const a = await this.ask({ type: 'answers', inputs, instrumented });
+    return 'kind' in a ? a : a.type === 'answers' ? a.answers : { index: 0, kind: 'crash', call: null, why: 'the fuzz worker answered out of turn' };
+  }
+
   async close(): Promise<void> {
     if (!this.sandbox.dead) await this.sandbox.stop().catch(() => {});
   }

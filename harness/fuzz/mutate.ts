@@ -60,7 +60,8 @@ export class Mutator {
   /** A child of `parent`: 1 to 4 stacked mutations, structural ones first. */
   mutate(parent: FuzzInput, corpus: readonly FuzzInput[]): FuzzInput {
     const child: FuzzInput = { template: parent.template, ticks: [...parent.ticks] };
-    const n = 1 + this.below(4);
+    // Mostly one mutation: stacking breaks as much as it finds.
+    const n = this.rand() < 0.5 ? 1 : 2 + this.below(3);
     for (let k = 0; k < n; k++) {
       const r = this.rand();
       if (r < 0.15 || child.ticks.length === 0) this.mutateTicks(child, corpus);
@@ -88,8 +89,9 @@ export class Mutator {
   private portName(): string {
     const r = this.rand();
     const ports = this.src.templates.flatMap((t) => t.inports);
-    if (r < 0.4 && this.src.strings.size + this.src.cmpStrings.size) return this.stringValue();
-    if (r < 0.8 && ports.length) return this.pick(ports);
+    if (r < 0.5 && this.src.strings.size) return this.src.strings.pick(this.rand)!;
+    if (r < 0.65 && this.src.cmpStrings.size) return this.src.cmpStrings.pick(this.rand)!;
+    if (r < 0.9 && ports.length) return this.pick(ports);
     return this.pick(['in', 'x', '', 'port', '\u00e9\u20ac']);
   }
 
