@@ -1,7 +1,7 @@
 // Reading what an instrumented instance recorded: edge counters (AFL-style
 // hit-count buckets) and, when asked, the CmpLog operands and the byte
 // ranges memcmp-like calls compared.
-import { CMPCALL_IMPORT, GLOBAL_NAMES, type CmpSite } from './instrument.ts';
+import { CMPCALL_IMPORT, READ_CMP, READ_EDGE, type CmpSite } from './instrument.ts';
 import { tokenOf } from './dictionary.ts';
 
 /** AFL's buckets: 1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+ as one bit each. */
@@ -28,8 +28,8 @@ export interface CmpFinds {
  * that after an input the harness reads its counters (and CmpLog values).
  */
 export class CoverageReader {
-  private globals: WebAssembly.Global[] = [];
-  private cmpGlobals: [WebAssembly.Global, WebAssembly.Global][] = [];
+  private readEdge: ((i: number) => number) | null = null;
+  private readCmp: ((i: number) => bigint) | null = null;
   private memory: WebAssembly.Memory | null = null;
   /** Set while an input runs with CmpLog on: the bytes memcmp-like calls compared. */
   private calls: Map<string, [string, string]> | null = null;
@@ -48,9 +48,8 @@ export class CoverageReader {
     } as WebAssembly.Imports,
     onInstance: (instance: WebAssembly.Instance) => {
       const ex = instance.exports as Record<string, unknown>;
-      // Export names are fixed by instrument.ts; looked up once per instance.
-      this.globals = Array.from({ length: this.edges }, (_, i) => ex[GLOBAL_NAMES.edge(i)] as WebAssembly.Global);
-      this.cmpGlobals = this.cmpSites.map((_, i) => [ex[GLOBAL_NAMES.cmpA(i)] as WebAssembly.Global, ex[GLOBAL_NAMES.cmpB(i)] as WebAssembly.Global]);
+      this.readEdge = ex[READ_EDGE] as (i: number) => number;
+      this.readCmp = ex[READ_CMP] as (i: number) => bigint;
       this.memory = ex['memory'] instanceof WebAssembly.Memory ? ex['memory'] : null;
     },
   };
@@ -58,8 +57,8 @@ export class CoverageReader {
   /** Starts an input; `cmplog` asks for compared byte ranges too. */
   begin(cmplog: boolean): void {
     this.calls = cmplog ? new Map() : null;
-    this.globals = [];
-    this.cmpGlobals = [];
+    this.readEdge = null;
+    this.readCmp = null;
   }
 
   private cmpcall(a: number, b: number, n: number): void {
@@ -73,16 +72,18 @@ export class CoverageReader {
 
   /** The bucketed counters of the input that just ran, into `out` at `at`. */
   readInto(out: Uint8Array, at: number): void {
-    const g = this.globals;
-    for (let i = 0; i < g.length; i++) out[at + i] = bucket(g[i]!.value as number);
+    const read = this.readEdge;
+    if (!read) return; // the input never got an instance
+    for (let i = 0; i < this.edges; i++) out[at + i] = bucket(read(i));
   }
 
   /** The CmpLog record of the input that just ran: operands that differed, and compared strings. */
   cmpFinds(): CmpFinds {
     const ints: [string, string][] = [];
-    for (const [a, b] of this.cmpGlobals) {
-      const x = BigInt(a.value as number | bigint);
-      const y = BigInt(b.value as number | bigint);
+    const read = this.readCmp;
+    for (let i = 0; read && i < this.cmpSites.length; i++) {
+      const x = read(2 * i);
+      const y = read(2 * i + 1);
       if (x !== y) ints.push([x.toString(), y.toString()]);
     }
     return { ints, strings: [...(this.calls?.values() ?? [])] };
