@@ -85,7 +85,7 @@ export async function fuzzCli(argv: string[], out: Out, err: Out, expected: Expe
     err(`packcheck fuzz: ${file.path} starts like WebAssembly but does not compile (${(e as Error).message}); rebuild the pack`);
     return 2;
   }
-  const { runCampaign } = await import('../fuzz/campaign.ts');
+  const { runCampaign, CannotFuzz } = await import('../fuzz/campaign.ts');
   const quiet = values.quiet ?? false;
   const progress = new Progress(quiet);
   if (!opts.seedGiven && !quiet) out(`packcheck fuzz: seed ${opts.seed} (pass --seed ${opts.seed} to repeat this campaign)`);
@@ -107,6 +107,7 @@ export async function fuzzCli(argv: string[], out: Out, err: Out, expected: Expe
     });
   } catch (e) {
     progress.clear();
+    if (!(e instanceof CannotFuzz)) throw e;
     // A pack that cannot be surveyed (no instance, a hang in register) is the battery's to judge.
     err(`packcheck fuzz: cannot fuzz ${file.path}: ${(e as Error).message}; run \`packcheck ${file.path}\` to see why`);
     return 2;

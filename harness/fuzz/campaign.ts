@@ -70,6 +70,7 @@ const BATCH = 32;
 const MINIMISE_BUDGET = 400;
 const FRESH_ENERGY = 8;
 const QUEUE_CAP = 256;
+const MAX_TICKS = 8;
 
 /** Seed inputs: an empty tick and one Message per declared inport, for every template. */
 function seedInputs(templates: readonly Template[], messages: readonly string[], badShapes: Map<string, string[]>): FuzzInput[] {
@@ -102,6 +103,9 @@ function readCorpusDir(dir: string | null, templates: readonly Template[]): Fuzz
   return out;
 }
 
+/** The pack could not be instrumented or surveyed: the campaign never started. */
+export class CannotFuzz extends Error {}
+
 /** The hook the --expect filter plugs into: the findings not covered by known ones (none here: every finding counts). */
 export type ExpectedFilter = (findings: readonly Finding[]) => Finding[];
 export const NOTHING_EXPECTED: ExpectedFilter = (f) => [...f];
@@ -109,7 +113,12 @@ export const NOTHING_EXPECTED: ExpectedFilter = (f) => [...f];
 export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const t0 = performance.now();
   const laneOpts = (plain: boolean, instrumented: InstrumentedPack | null): LaneOptions => ({ bytes: o.pack.bytes, timeoutMs: o.timeoutMs, profile: o.profile, plain, cmplog: o.cmplog, instrumented });
-  const first = await FuzzLane.open(laneOpts(false, null));
+  let first: FuzzLane;
+  try {
+    first = await FuzzLane.open(laneOpts(false, null));
+  } catch (e) {
+    throw new CannotFuzz((e as Error).message);
+  }
   const instrumented = first.instrumented!;
   const templates = first.templates;
   const lanes: (FuzzLane | null)[] = [first, ...Array.from({ length: Math.max(0, o.jobs - 1) }, () => null)];
@@ -200,9 +209,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     execs += inputs.length;
     for (let i = 0; i < inputs.length; i++) {
       if (novel(got.traces, i * instrumented.edges)) {
-        corpus.push(inputs[i]!);
-        fresh.push(inputs[i]!);
-        if (o.cmplog) needsCmplog.push(inputs[i]!);
+        const input = inputs[i]!;
+        corpus.push(input);
+        fresh.push(input);
+        // State lives in the instance: the same tick once more is where a sequence goes on.
+        const longer = input.ticks.length > 0 && input.ticks.length < MAX_TICKS ? { ...input, ticks: [...input.ticks, input.ticks.at(-1)!] } : null;
+        if (o.cmplog) needsCmplog.push(...(longer ? [longer] : []), input);
+        else if (longer) priority.push(longer);
       }
     }
     for (const { index, finds } of got.cmp) {
