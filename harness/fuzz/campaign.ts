@@ -144,6 +144,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     for (const s of instrumented.dictionary.strings) strings.add(s);
     for (const v of instrumented.dictionary.ints) ints.add(v);
   }
+  /** The module's compared constants, to rank CmpLog's pairs (whether or not the dictionary is on). */
+  const staticInts = new TokenBag<bigint>(1 << 16);
+  if (o.cmplog) for (const v of instrumented.dictionary.ints) staticInts.add(v);
   // An Integer first: a numeric field for the dictionary's and CmpLog's integers to land in.
   const messages = ['{"type":"Integer","data":0}', ...fc.sample(validMessage(), { seed: o.seed, numRuns: 200 }).map((m) => stringifyJson(m))];
   const badShapes = new Map(templates.map((t) => [t.name, fc.sample(badShapePayload(t.inports), { seed: o.seed, numRuns: 4 }).map((c) => c.text ?? '')]));
@@ -190,6 +193,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   /** A cut-off input: confirmed on the plain module alone before it is a harness.timeout finding. */
   const cutOff = async (input: FuzzInput, c: CutOff, foundAt: number) => {
     if (c.kind === 'timeout') {
+      // The same call hanging again is the same finding: not worth another timeout to confirm.
+      if (seenKeys.has(`harness.timeout\nhang in ${c.call?.call ?? 'a pack call'}`)) return;
       const lane = await plain();
       const again = await lane.judge([input]);
       if ('kind' in again && again.kind === 'timeout') await report(input, { id: 'harness.timeout', message: hangMessage(again.call, o), site: `hang in ${again.call?.call ?? 'a pack call'}`, tick: -1 }, foundAt);
@@ -221,7 +226,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     for (const { index, finds } of got.cmp) {
       for (const pair of finds.strings) for (const s of pair) cmpStrings.add(s.split('"')[0]!);
       for (const pair of finds.ints) for (const v of pair) cmpInts.add(BigInt(v));
-      priority.push(...inputToState(inputs[index]!, finds));
+      priority.push(...inputToState(inputs[index]!, finds, (v) => staticInts.has(v)));
     }
     unconfirmed += got.unconfirmed;
     for (const f of got.findings) await report(inputs[f.index]!, f.violated, base + f.index + 1);
@@ -247,8 +252,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
         batch.push(needsCmplog.pop()!);
         flags.push(true);
       }
+      // Input-to-state children in the order they came (the cheapest and surest leads: all of them run).
       while (priority.length && batch.length < Math.min(room, 16)) {
-        batch.push(priority.pop()!);
+        batch.push(priority.shift()!);
         flags.push(false);
       }
       if (fresh.length) {
@@ -258,7 +264,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
           flags.push(false);
         }
       }
-      for (const q of [needsCmplog, priority, fresh]) if (q.length > QUEUE_CAP) q.splice(0, q.length - QUEUE_CAP);
+      for (const q of [needsCmplog, fresh]) if (q.length > QUEUE_CAP) q.splice(0, q.length - QUEUE_CAP);
+      if (priority.length > 8 * QUEUE_CAP) priority.length = 8 * QUEUE_CAP;
       while (batch.length < room) {
         // The smaller of two picks: small inputs run fast and leave mutations fewer places to land.
         const a = corpus[Math.floor(rand() * corpus.length)]!;

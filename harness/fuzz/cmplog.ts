@@ -9,7 +9,7 @@ import type { CmpFinds } from './coverage.ts';
 import { parseTree, printTree, slotsOf, type JNode } from './json-tree.ts';
 import type { FuzzInput } from './input.ts';
 
-const MAX_CHILDREN = 24;
+const MAX_CHILDREN = 12;
 
 function numberMatches(raw: string, v: bigint): boolean {
   if (!/^-?\d+$/.test(raw)) return false;
@@ -19,8 +19,14 @@ function numberMatches(raw: string, v: bigint): boolean {
 
 const stringMatches = (s: string, compared: string) => s.length > 0 && (s === compared || compared.startsWith(`${s}"`) || (s.length >= compared.length && s.startsWith(compared)));
 
-/** Children of `input` with one compared operand swapped for the other. */
-export function inputToState(input: FuzzInput, finds: CmpFinds): FuzzInput[] {
+/**
+ * Children of `input` with one compared operand swapped for the other.
+ * `known` puts first the values that are constants of the module (what the
+ * code compares against), so that the few children kept are the likely ones.
+ */
+export function inputToState(input: FuzzInput, raw: CmpFinds, known: (v: bigint) => boolean = () => false): FuzzInput[] {
+  const rank = ([a, b]: [string, string]) => (known(BigInt(a)) || known(BigInt(b)) ? 0 : 1);
+  const finds: CmpFinds = { ints: [...raw.ints].sort((x, y) => rank(x) - rank(y)), strings: raw.strings };
   const out: FuzzInput[] = [];
   const seen = new Set<string>();
   const push = (tick: number, root: JNode) => {

@@ -25,6 +25,10 @@ export class TokenBag<T> {
     return true;
   }
 
+  has(t: T): boolean {
+    return this.seen.has(typeof t === 'bigint' ? `n${t}` : `s${String(t)}`);
+  }
+
   get size(): number {
     return this.items.length;
   }
