@@ -11,7 +11,8 @@ import { DEFAULTS } from '../run/replay.ts';
 import type { Out } from '../cli.ts';
 import { fuzzReport, fuzzSummaryLines, progressLine } from '../report/fuzz-report.ts';
 import { DEFAULT_ARTIFACTS } from '../fuzz/artifacts.ts';
-import { NOTHING_EXPECTED, type ExpectedFilter } from '../fuzz/campaign.ts';
+import { NOTHING_EXPECTED, type CampaignStats, type ExpectedFilter, type Finding } from '../fuzz/campaign.ts';
+import { lifeline } from '../kernel/lifeline.ts';
 
 const OPTIONS = {
   time: { type: 'string' },
@@ -89,6 +90,17 @@ export async function fuzzCli(argv: string[], out: Out, err: Out, expected: Expe
   const quiet = values.quiet ?? false;
   const progress = new Progress(quiet);
   if (!opts.seedGiven && !quiet) out(`packcheck fuzz: seed ${opts.seed} (pass --seed ${opts.seed} to repeat this campaign)`);
+  // Stopped from outside (Ctrl-C, a CI timeout): the report of what was found so far, exit 1.
+  const found: Finding[] = [];
+  let last: CampaignStats | null = null;
+  const reportOptions = { seed: opts.seed, timeS: opts.timeS, maxExecs: opts.maxExecs, jobs: opts.jobs, corpus: values.corpus ?? null, dict: !values['no-dict'], cmplog: !values['no-cmplog'], timeoutMs: opts.timeoutMs };
+  const disarm = lifeline((why) => {
+    progress.clear();
+    const s = last ?? { execs: 0, edges: 0, totalEdges: 0, corpus: 0, findings: 0, ms: 0 };
+    const partial = { templates: [], stats: { execs: s.execs, execsPerSec: Math.round(s.execs / Math.max(s.ms / 1000, 1e-3)), edges: { covered: s.edges, total: s.totalEdges }, corpus: s.corpus, durationMs: Math.round(s.ms), unconfirmed: 0, dictionary: { strings: 0, ints: 0 } }, coverage: [], findings: found };
+    if (values.json) writeJson(values.json, { ...fuzzReport({ path: file.path, sha256: file.sha256, templates: [] }, reportOptions, partial, 1), interrupted: why });
+    err(`packcheck fuzz: stopped: ${why}; ${found.length} finding(s) so far${values.json ? `, in ${values.json}` : ''}`);
+  });
   let result;
   try {
     result = await runCampaign({
@@ -103,18 +115,24 @@ export async function fuzzCli(argv: string[], out: Out, err: Out, expected: Expe
       cmplog: !values['no-cmplog'],
       corpusDir: values.corpus ?? null,
       artifactsDir: values.artifacts ?? DEFAULT_ARTIFACTS,
-      onProgress: (s) => progress.show(progressLine(s)),
+      onProgress: (s) => {
+        last = s;
+        progress.show(progressLine(s));
+      },
+      onFinding: (f) => found.push(f),
     });
   } catch (e) {
     progress.clear();
+    disarm();
     if (!(e instanceof CannotFuzz)) throw e;
     // A pack that cannot be surveyed (no instance, a hang in register) is the battery's to judge.
     err(`packcheck fuzz: cannot fuzz ${file.path}: ${(e as Error).message}; run \`packcheck ${file.path}\` to see why`);
     return 2;
   }
+  disarm();
   progress.clear();
   const counted = expected(result.findings);
-  const report = fuzzReport({ path: file.path, sha256: file.sha256, templates: result.templates }, { seed: opts.seed, timeS: opts.timeS, maxExecs: opts.maxExecs, jobs: opts.jobs, corpus: values.corpus ?? null, dict: !values['no-dict'], cmplog: !values['no-cmplog'], timeoutMs: opts.timeoutMs }, result, counted.length ? 1 : 0);
+  const report = fuzzReport({ path: file.path, sha256: file.sha256, templates: result.templates }, reportOptions, result, counted.length ? 1 : 0);
   if (!quiet) for (const l of fuzzSummaryLines(report)) out(l);
   if (values.json) {
     try {

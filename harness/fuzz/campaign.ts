@@ -37,6 +37,8 @@ export interface CampaignOptions {
   artifactsDir: string;
   /** Called after every batch (the progress line). */
   onProgress?: (s: CampaignStats) => void;
+  /** Called as each finding's artifact is written (a campaign stopped from outside still reports it). */
+  onFinding?: (f: Finding) => void;
 }
 
 export interface CampaignStats {
@@ -187,7 +189,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     seenKeys.add(key);
     const small = v.id === 'harness.timeout' ? { input: await minimiseHang(input, plain, 6), violated: v, execs: 0 } : await minimise(input, v, { lane: plain, budget: MINIMISE_BUDGET });
     const artifact = writeArtifact(o.artifactsDir, { pack: { path: o.pack.path, sha256: o.pack.sha256 }, id: v.id, message: small.violated.message, input: small.input });
-    findings.push({ id: v.id, message: small.violated.message, artifact, input: small.input, replay: replayCommand(o.pack.path, artifact), foundAtExec: foundAt, site: v.site });
+    const finding = { id: v.id, message: small.violated.message, artifact, input: small.input, replay: replayCommand(o.pack.path, artifact), foundAtExec: foundAt, site: v.site };
+    findings.push(finding);
+    o.onFinding?.(finding);
   };
 
   /** A cut-off input: confirmed on the plain module alone before it is a harness.timeout finding. */
