@@ -28,6 +28,8 @@ Usage: packcheck [PACK] [options]                 one pack: .wasm, .so or .rflpa
        packcheck compare BASE.json NEW.json     what changed between two reports
        packcheck host --native ADAPTER --expect-abi N   a native (vtable ABI) loader, through its adapter executable
        packcheck diff OLD NEW [options]         two builds of one pack, on the same inputs
+       packcheck fuzz PACK [fuzz options]       coverage-guided fuzz campaign on a .wasm pack (fuzz@1)
+       packcheck replay PACK ARTIFACT           re-run a fuzz artifact (exit 1: still fails, 0: fixed)
   The kind of pack is told by its magic bytes: \\0asm (wasm ABI), ELF (vtable ABI) or a zip (.rflpack).
   \`host ADAPTER\` checks a JS wasm-pack host instead: ADAPTER is a module whose default
   export is an async factory of a HostUnderTest (see README); the host.* properties run
@@ -88,6 +90,19 @@ under mock-host schedules); each difference shrunk, with a replay line.
                       templates, ports, status, output, error-vs-success, trap, symbols,
                       registration, ownership): reported, exit 0
   Exit 1 when a difference is not allowed.
+
+Fuzz options (packcheck fuzz PACK):
+  --time S            campaign length in seconds (default 60; with --max-execs alone, none)
+  --max-execs N       stop after N executions (deterministic with --jobs 1 and --seed)
+  --seed S            seed of the mutator (default: random, printed)
+  --jobs N            worker lanes sharing one corpus (default 1)
+  --corpus DIR        start from the inputs in DIR and save the corpus there
+  --artifacts DIR     where findings are written (default ./packcheck-artifacts)
+  --json FILE         write the packcheck/fuzz@1 report
+  --no-dict           no dictionary from the module (strings, compared constants)
+  --no-cmplog         no comparison logging (operands, memcmp-like calls, input-to-state)
+  --timeout-ms T      limit per pack call (default ${DEFAULTS.timeoutMs}); a hang is a harness.timeout finding
+  Exit 1 when there is a finding, 0 when none, 2 when the campaign cannot start (a native pack).
 
 Exit codes: 0 every result passed or was skipped; 1 something failed or errored
 (including a pack that hung or crashed); 2 bad arguments, or the pack is missing
@@ -253,6 +268,9 @@ export type Out = (s: string) => void;
 export async function main(argv: string[], out: Out = (s) => process.stdout.write(`${s}\n`), err: Out = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
   // diff has options of its own (commands/diff.ts parses them).
   if (argv[0] === 'diff' && !argv.includes('--help') && !argv.includes('-h')) return (await import('./commands/diff.ts')).diffCli(argv.slice(1), out, err);
+  // fuzz and replay have options of their own: parsed by their modules.
+  if (argv[0] === 'fuzz') return (await import('./commands/fuzz.ts')).fuzzCli(argv.slice(1), out, err);
+  if (argv[0] === 'replay') return (await import('./commands/replay.ts')).replayCli(argv.slice(1), out, err);
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(argv);

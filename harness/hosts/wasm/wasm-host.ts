@@ -25,6 +25,12 @@ export interface HostOptions {
   guard?: CallGuard;
   /** Verify host-held blocks after every call (wasm.alloc.integrity relies on it). */
   watchBlocks?: boolean;
+  /**
+   * Fuzzing only (harness/fuzz): imports an instrumented module adds beside
+   * the pack's own, and a look at the instance (its counter globals). Unset,
+   * the host is exactly the checked host the battery uses.
+   */
+  instrumentation?: { imports: WebAssembly.Imports; onInstance(instance: WebAssembly.Instance): void };
 }
 
 /** What one tick (`__reflow_pack_actor_run` and its bookkeeping) saw. */
@@ -118,12 +124,15 @@ export class CheckedWasmHost {
     guard.enter(C.instantiate, 0);
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(module, importsFor(module, record));
+      const imports = importsFor(module, record);
+      if (opts.instrumentation) Object.assign(imports, opts.instrumentation.imports);
+      instance = new WebAssembly.Instance(module, imports);
     } catch (e) {
       throw new PackTrap('instantiating the module', e, 'instantiate');
     } finally {
       guard.leave();
     }
+    opts.instrumentation?.onInstance(instance);
     const host = new CheckedWasmHost(instance, ledger, guard, opts.watchBlocks ?? true);
     memory = host.ex.memory;
     return host;

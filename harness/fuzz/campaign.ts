@@ -1,0 +1,307 @@
+// The campaign loop: pick a corpus input, mutate it, run batches of
+// children through the instrumented pack in worker lanes, keep the children
+// that reached new coverage (a new hit-count bucket on some edge), feed
+// CmpLog's operands to the dictionary, and turn each distinct confirmed
+// violation into a minimised artifact. Deterministic for one lane and a
+// fixed --seed and --max-execs (hangs aside: where a call is cut off depends
+// on the clock).
+import fc from 'fast-check';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validMessage } from '../../properties/arbitraries/message.ts';
+import { badShapePayload } from '../../properties/arbitraries/payload.ts';
+import { stringifyJson } from '../../properties/arbitraries/json-text.ts';
+import type { Profile, Template } from '../abi/registration.ts';
+import { TokenBag } from './dictionary.ts';
+import { inputToState } from './cmplog.ts';
+import { inputHash, inputSize, parseInput, type FuzzInput } from './input.ts';
+import type { Violated } from './judge.ts';
+import { FuzzLane, type CutOff, type LaneOptions } from './lane.ts';
+import { hangMessage, minimise, minimiseHang } from './minimise.ts';
+import { Mutator, prng } from './mutate.ts';
+import { replayCommand, writeArtifact } from './artifacts.ts';
+import type { InstrumentedPack } from './fuzz-worker.ts';
+
+export interface CampaignOptions {
+  pack: { path: string; sha256: string; bytes: Uint8Array };
+  seed: number;
+  /** Wall-clock budget in seconds (null: none, then maxExecs must be set). */
+  timeS: number | null;
+  maxExecs: number | null;
+  jobs: number;
+  timeoutMs: number;
+  profile: Profile;
+  dict: boolean;
+  cmplog: boolean;
+  corpusDir: string | null;
+  artifactsDir: string;
+  /** Called after every batch (the progress line). */
+  onProgress?: (s: CampaignStats) => void;
+  /** Called as each finding's artifact is written (a campaign stopped from outside still reports it). */
+  onFinding?: (f: Finding) => void;
+}
+
+export interface CampaignStats {
+  execs: number;
+  edges: number;
+  totalEdges: number;
+  corpus: number;
+  findings: number;
+  ms: number;
+}
+
+export interface Finding {
+  id: string;
+  message: string;
+  artifact: string;
+  input: FuzzInput;
+  replay: string;
+  /** Executions the campaign had made when it first met this finding. */
+  foundAtExec: number;
+  site: string;
+}
+
+export interface CampaignResult {
+  templates: Template[];
+  stats: { execs: number; execsPerSec: number; edges: { covered: number; total: number }; corpus: number; durationMs: number; unconfirmed: number; dictionary: { strings: number; ints: number } };
+  coverage: { ms: number; execs: number; edges: number }[];
+  findings: Finding[];
+}
+
+const BATCH = 32;
+const MINIMISE_BUDGET = 400;
+const FRESH_ENERGY = 8;
+const QUEUE_CAP = 256;
+const MAX_TICKS = 8;
+
+/** Seed inputs: an empty tick and one Message per declared inport, for every template. */
+function seedInputs(templates: readonly Template[], messages: readonly string[], badShapes: Map<string, string[]>): FuzzInput[] {
+  const out: FuzzInput[] = [];
+  for (const t of templates) {
+    out.push({ template: t.name, ticks: ['{"input":{}}'] });
+    t.inports.forEach((port, i) => out.push({ template: t.name, ticks: [`{"input":{${JSON.stringify(port)}:${messages[i % messages.length] ?? '{"type":"Flow"}'}}}`] }));
+    for (const b of badShapes.get(t.name) ?? []) out.push({ template: t.name, ticks: [b] });
+  }
+  return out;
+}
+
+function readCorpusDir(dir: string | null, templates: readonly Template[]): FuzzInput[] {
+  if (!dir) return [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+  const out: FuzzInput[] = [];
+  for (const n of names) {
+    try {
+      const i = parseInput(JSON.parse(readFileSync(join(dir, n), 'utf8')));
+      if (typeof i !== 'string' && templates.some((t) => t.name === i.template)) out.push(i);
+    } catch {
+      // Not an input: left alone.
+    }
+  }
+  return out;
+}
+
+/** The pack could not be instrumented or surveyed: the campaign never started. */
+export class CannotFuzz extends Error {}
+
+/** The hook the --expect filter plugs into: the findings not covered by known ones (none here: every finding counts). */
+export type ExpectedFilter = (findings: readonly Finding[]) => Finding[];
+export const NOTHING_EXPECTED: ExpectedFilter = (f) => [...f];
+
+export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
+  const t0 = performance.now();
+  const laneOpts = (plain: boolean, instrumented: InstrumentedPack | null): LaneOptions => ({ bytes: o.pack.bytes, timeoutMs: o.timeoutMs, profile: o.profile, plain, cmplog: o.cmplog, instrumented });
+  let first: FuzzLane;
+  try {
+    first = await FuzzLane.open(laneOpts(false, null));
+  } catch (e) {
+    throw new CannotFuzz((e as Error).message);
+  }
+  const instrumented = first.instrumented!;
+  const templates = first.templates;
+  const lanes: (FuzzLane | null)[] = [first, ...Array.from({ length: Math.max(0, o.jobs - 1) }, () => null)];
+  const laneAt = async (k: number) => {
+    let l = lanes[k];
+    if (!l || l.dead) l = lanes[k] = await FuzzLane.open(laneOpts(false, instrumented));
+    return l;
+  };
+  let plainLane: FuzzLane | null = null;
+  const plain = async () => {
+    if (!plainLane || plainLane.dead) plainLane = await FuzzLane.open(laneOpts(true, null));
+    return plainLane;
+  };
+
+  const rand = prng(o.seed);
+  const strings = new TokenBag<string>(4096);
+  const ints = new TokenBag<bigint>(4096);
+  const cmpStrings = new TokenBag<string>(4096);
+  const cmpInts = new TokenBag<bigint>(4096);
+  /** Input-to-state children (cmplog.ts): run before any random mutation. */
+  const priority: FuzzInput[] = [];
+  if (o.dict) {
+    for (const s of instrumented.dictionary.strings) strings.add(s);
+    for (const v of instrumented.dictionary.ints) ints.add(v);
+  }
+  /** The module's compared constants, to rank CmpLog's pairs (whether or not the dictionary is on). */
+  const staticInts = new TokenBag<bigint>(1 << 16);
+  if (o.cmplog) for (const v of instrumented.dictionary.ints) staticInts.add(v);
+  // An Integer first: a numeric field for the dictionary's and CmpLog's integers to land in.
+  const messages = ['{"type":"Integer","data":0}', ...fc.sample(validMessage(), { seed: o.seed, numRuns: 200 }).map((m) => stringifyJson(m))];
+  const badShapes = new Map(templates.map((t) => [t.name, fc.sample(badShapePayload(t.inports), { seed: o.seed, numRuns: 4 }).map((c) => c.text ?? '')]));
+  const mutator = new Mutator(rand, { templates, messages, strings, ints, cmpStrings, cmpInts });
+
+  const virgin = new Uint8Array(instrumented.edges);
+  let covered = 0;
+  const corpus: FuzzInput[] = [];
+  const needsCmplog: FuzzInput[] = [];
+  /** New corpus entries: each gets FRESH_ENERGY children before random picks resume (AFL's stage on a new queue entry). */
+  const fresh: FuzzInput[] = [];
+  const coverage: CampaignResult['coverage'] = [];
+  const findings: Finding[] = [];
+  const seenKeys = new Set<string>();
+  let execs = 0;
+  let unconfirmed = 0;
+
+  const stats = (): CampaignStats => ({ execs, edges: covered, totalEdges: instrumented.edges, corpus: corpus.length, findings: findings.length, ms: performance.now() - t0 });
+  const timeUp = () => (o.timeS !== null && performance.now() - t0 >= o.timeS * 1000) || (o.maxExecs !== null && execs >= o.maxExecs);
+
+  /** Whether a trace sets a bucket bit no input set before (and records it). */
+  const novel = (traces: Uint8Array, at: number): boolean => {
+    let found = false;
+    for (let e = 0; e < virgin.length; e++) {
+      const b = traces[at + e]!;
+      if (b & ~virgin[e]!) {
+        if (virgin[e] === 0) covered++;
+        virgin[e]! |= b;
+        found = true;
+      }
+    }
+    return found;
+  };
+
+  const report = async (input: FuzzInput, v: Violated, foundAt: number) => {
+    const key = `${v.id}\n${v.site}`;
+    if (seenKeys.has(key)) return;
+    seenKeys.add(key);
+    const small = v.id === 'harness.timeout' ? { input: await minimiseHang(input, plain, 6), violated: v, execs: 0 } : await minimise(input, v, { lane: plain, budget: MINIMISE_BUDGET });
+    const artifact = writeArtifact(o.artifactsDir, { pack: { path: o.pack.path, sha256: o.pack.sha256 }, id: v.id, message: small.violated.message, input: small.input });
+    const finding = { id: v.id, message: small.violated.message, artifact, input: small.input, replay: replayCommand(o.pack.path, artifact), foundAtExec: foundAt, site: v.site };
+    findings.push(finding);
+    o.onFinding?.(finding);
+  };
+
+  /** A cut-off input: confirmed on the plain module alone before it is a harness.timeout finding. */
+  const cutOff = async (input: FuzzInput, c: CutOff, foundAt: number) => {
+    if (c.kind === 'timeout') {
+      // The same call hanging again is the same finding: not worth another timeout to confirm.
+      if (seenKeys.has(`harness.timeout\nhang in ${c.call?.call ?? 'a pack call'}`)) return;
+      const lane = await plain();
+      const again = await lane.judge([input]);
+      if ('kind' in again && again.kind === 'timeout') await report(input, { id: 'harness.timeout', message: hangMessage(again.call, o), site: `hang in ${again.call?.call ?? 'a pack call'}`, tick: -1 }, foundAt);
+      else unconfirmed++;
+    } else await report(input, { id: 'harness.crash', message: `the worker running the pack died: ${c.why}`, site: c.why.replace(/\d+/g, '#'), tick: -1 }, foundAt);
+  };
+
+  const runOn = async (k: number, inputs: FuzzInput[], cmplog: boolean[]): Promise<void> => {
+    const lane = await laneAt(k);
+    const got = await lane.runBatch(inputs, cmplog);
+    if ('kind' in got) {
+      execs += got.index + 1;
+      await cutOff(inputs[got.index]!, got, execs);
+      return;
+    }
+    const base = execs;
+    execs += inputs.length;
+    for (let i = 0; i < inputs.length; i++) {
+      if (novel(got.traces, i * instrumented.edges)) {
+        const input = inputs[i]!;
+        corpus.push(input);
+        fresh.push(input);
+        // State lives in the instance: the same tick once more is where a sequence goes on.
+        const longer = input.ticks.length > 0 && input.ticks.length < MAX_TICKS ? { ...input, ticks: [...input.ticks, input.ticks.at(-1)!] } : null;
+        if (o.cmplog) needsCmplog.push(...(longer ? [longer] : []), input);
+        else if (longer) priority.push(longer);
+      }
+    }
+    for (const { index, finds } of got.cmp) {
+      for (const pair of finds.strings) for (const s of pair) cmpStrings.add(s.split('"')[0]!);
+      for (const pair of finds.ints) for (const v of pair) cmpInts.add(BigInt(v));
+      priority.push(...inputToState(inputs[index]!, finds, (v) => staticInts.has(v)));
+    }
+    unconfirmed += got.unconfirmed;
+    for (const f of got.findings) await report(inputs[f.index]!, f.violated, base + f.index + 1);
+  };
+
+  const seeds = [...readCorpusDir(o.corpusDir, templates), ...seedInputs(templates, messages, badShapes)];
+  for (let at = 0; at < seeds.length && !timeUp(); at += BATCH) {
+    const chunk = seeds.slice(at, at + BATCH);
+    await runOn(0, chunk, chunk.map(() => o.cmplog));
+  }
+  if (corpus.length === 0 && seeds.length) corpus.push(seeds[0]!);
+  coverage.push({ ms: Math.round(performance.now() - t0), execs, edges: covered });
+
+  const lane = async (k: number) => {
+    while (!timeUp() && corpus.length) {
+      const batch: FuzzInput[] = [];
+      const flags: boolean[] = [];
+      // Newest first, in bounded shares of the batch: queues fill faster than they drain, and the
+      // newest entries are the ones at the frontier of coverage.
+      // Inputs new to the corpus run once more with CmpLog on (AFL++ does the same per queue entry).
+      const room = o.maxExecs !== null ? Math.min(BATCH, o.maxExecs - execs) : BATCH;
+      while (needsCmplog.length && batch.length < Math.min(room, 4)) {
+        batch.push(needsCmplog.pop()!);
+        flags.push(true);
+      }
+      // Input-to-state children in the order they came (the cheapest and surest leads: all of them run).
+      while (priority.length && batch.length < Math.min(room, 16)) {
+        batch.push(priority.shift()!);
+        flags.push(false);
+      }
+      if (fresh.length) {
+        const parent = fresh.pop()!;
+        for (let e = 0; e < FRESH_ENERGY && batch.length < room; e++) {
+          batch.push(mutator.mutate(parent, corpus));
+          flags.push(false);
+        }
+      }
+      for (const q of [needsCmplog, fresh]) if (q.length > QUEUE_CAP) q.splice(0, q.length - QUEUE_CAP);
+      if (priority.length > 8 * QUEUE_CAP) priority.length = 8 * QUEUE_CAP;
+      while (batch.length < room) {
+        // The smaller of two picks: small inputs run fast and leave mutations fewer places to land.
+        const a = corpus[Math.floor(rand() * corpus.length)]!;
+        const b = corpus[Math.floor(rand() * corpus.length)]!;
+        batch.push(mutator.mutate(inputSize(a) <= inputSize(b) ? a : b, corpus));
+        flags.push(false);
+      }
+      if (!batch.length) break;
+      const before = covered;
+      await runOn(k, batch, flags);
+      if (covered !== before || coverage.length < 2 || performance.now() - t0 - coverage.at(-1)!.ms > 1000) coverage.push({ ms: Math.round(performance.now() - t0), execs, edges: covered });
+      o.onProgress?.(stats());
+    }
+  };
+  await Promise.all(lanes.map((_, k) => lane(k)));
+  coverage.push({ ms: Math.round(performance.now() - t0), execs, edges: covered });
+  await Promise.all([...lanes, plainLane as FuzzLane | null].map((l) => l?.close()));
+
+  if (o.corpusDir) saveCorpus(o.corpusDir, corpus);
+  const durationMs = performance.now() - t0;
+  return {
+    templates,
+    stats: { execs, execsPerSec: Math.round(execs / Math.max(durationMs / 1000, 1e-3)), edges: { covered, total: instrumented.edges }, corpus: corpus.length, durationMs: Math.round(durationMs), unconfirmed, dictionary: { strings: strings.size + cmpStrings.size, ints: ints.size + cmpInts.size } },
+    coverage,
+    findings,
+  };
+}
+
+/** The corpus as files named by content hash: a later campaign (or another machine) starts from it. */
+function saveCorpus(dir: string, corpus: readonly FuzzInput[]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const i of corpus) writeFileSync(join(dir, `${inputHash(i)}.json`), `${JSON.stringify(i)}\n`);
+}
+
+export { inputSize };

@@ -1,0 +1,122 @@
+// A JSON text as a tree the mutator can edit and print back: numbers keep
+// their exact text (i64 beyond 2^53, `-0`, `1e3`), objects keep duplicate
+// members and their order. Not a validator: text that does not parse gives
+// null and is mutated as bytes instead.
+
+export type JNode =
+  | { t: 'obj'; members: [string, JNode][] }
+  | { t: 'arr'; items: JNode[] }
+  | { t: 'str'; v: string }
+  | { t: 'num'; raw: string }
+  | { t: 'lit'; raw: 'true' | 'false' | 'null' };
+
+const MAX_DEPTH = 200;
+
+export function parseTree(text: string): JNode | null {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const value = (depth: number): JNode | null => {
+    if (depth > MAX_DEPTH) return null;
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const members: [string, JNode][] = [];
+      ws();
+      if (text[i] === '}') return i++, { t: 'obj', members };
+      for (;;) {
+        ws();
+        if (text[i] !== '"') return null;
+        const k = str();
+        if (k === null) return null;
+        ws();
+        if (text[i++] !== ':') return null;
+        const v = value(depth + 1);
+        if (!v) return null;
+        members.push([k, v]);
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return i++, { t: 'obj', members };
+        else return null;
+      }
+    }
+    if (c === '[') {
+      i++;
+      const items: JNode[] = [];
+      ws();
+      if (text[i] === ']') return i++, { t: 'arr', items };
+      for (;;) {
+        const v = value(depth + 1);
+        if (!v) return null;
+        items.push(v);
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return i++, { t: 'arr', items };
+        else return null;
+      }
+    }
+    if (c === '"') {
+      const s = str();
+      return s === null ? null : { t: 'str', v: s };
+    }
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (m) return (i += m[0].length), { t: 'num', raw: m[0] };
+    for (const raw of ['true', 'false', 'null'] as const) if (text.startsWith(raw, i)) return (i += raw.length), { t: 'lit', raw };
+    return null;
+  };
+  const str = (): string | null => {
+    const m = /^"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/.exec(text.slice(i));
+    if (!m) return null;
+    i += m[0].length;
+    return JSON.parse(m[0]) as string;
+  };
+  const v = value(0);
+  ws();
+  return v && i === text.length ? v : null;
+}
+
+export function printTree(n: JNode): string {
+  switch (n.t) {
+    case 'obj':
+      return `{${n.members.map(([k, v]) => `${JSON.stringify(k)}:${printTree(v)}`).join(',')}}`;
+    case 'arr':
+      return `[${n.items.map(printTree).join(',')}]`;
+    case 'str':
+      return JSON.stringify(n.v);
+    case 'num':
+    case 'lit':
+      return n.raw;
+  }
+}
+
+/** Every node with the function that replaces it in its parent (the root has none). */
+export interface Slot {
+  node: JNode;
+  depth: number;
+  replace?: (n: JNode) => void;
+  /** The object holding it and its member index, for renames and deletions. */
+  owner?: { obj: Extract<JNode, { t: 'obj' }>; index: number } | { arr: Extract<JNode, { t: 'arr' }>; index: number };
+}
+
+export function slotsOf(root: JNode, limit = 2000): Slot[] {
+  const out: Slot[] = [{ node: root, depth: 0 }];
+  for (let k = 0; k < out.length && out.length < limit; k++) {
+    const { node, depth } = out[k]!;
+    if (node.t === 'obj') node.members.forEach((m, index) => out.push({ node: m[1], depth: depth + 1, replace: (n) => (m[1] = n), owner: { obj: node, index } }));
+    else if (node.t === 'arr') node.items.forEach((it, index) => out.push({ node: it, depth: depth + 1, replace: (n) => (node.items[index] = n), owner: { arr: node, index } }));
+    void node;
+  }
+  return out;
+}
+
+export const clone = (n: JNode): JNode => structuredClone(n);
+
+/** Node count, to compare sizes while minimising. */
+export function treeSize(n: JNode): number {
+  if (n.t === 'obj') return 1 + n.members.reduce((s, [k, v]) => s + 1 + k.length / 8 + treeSize(v), 0);
+  if (n.t === 'arr') return 1 + n.items.reduce((s, v) => s + treeSize(v), 0);
+  if (n.t === 'str') return 1 + n.v.length / 8;
+  return 1;
+}

@@ -1,0 +1,56 @@
+// A fuzz campaign's report: the packcheck/fuzz@1 JSON (REPORT.md) and its
+// terminal form (the status line and the final summary, each finding in the
+// battery's failure format with its replay line).
+import type { Template } from '../abi/registration.ts';
+import type { CampaignResult, CampaignStats } from '../fuzz/campaign.ts';
+import { resultLine } from './terminal.ts';
+import { TOOL } from './model.ts';
+
+export const FUZZ_SCHEMA = 'packcheck/fuzz@1';
+
+export interface FuzzOptions {
+  seed: number;
+  timeS: number | null;
+  maxExecs: number | null;
+  jobs: number;
+  corpus: string | null;
+  dict: boolean;
+  cmplog: boolean;
+  timeoutMs: number;
+}
+
+export function fuzzReport(pack: { path: string; sha256: string; templates: Template[] }, options: FuzzOptions, r: CampaignResult, exitCode: number) {
+  return {
+    schema: FUZZ_SCHEMA,
+    tool: TOOL,
+    pack: { path: pack.path, sha256: pack.sha256, abi: 'wasm' as const, templates: pack.templates },
+    options,
+    stats: { execs: r.stats.execs, execsPerSec: r.stats.execsPerSec, edges: r.stats.edges, corpus: r.stats.corpus, durationMs: r.stats.durationMs, unconfirmed: r.stats.unconfirmed, dictionary: r.stats.dictionary },
+    coverage: r.coverage,
+    findings: r.findings.map((f) => ({ id: f.id, message: f.message, artifact: f.artifact, input: f.input, replay: f.replay, foundAtExec: f.foundAtExec, site: f.site })),
+    exitCode,
+  };
+}
+
+export type FuzzReport = ReturnType<typeof fuzzReport>;
+
+export function progressLine(s: CampaignStats): string {
+  return `fuzz: ${s.execs} execs, ${Math.round(s.execs / Math.max(s.ms / 1000, 1e-3))} exec/s, edges ${s.edges}/${s.totalEdges}, corpus ${s.corpus}, findings ${s.findings}`;
+}
+
+/** A finding in the battery's failure format (terminal.ts resultLine). */
+export function findingLines(f: FuzzReport['findings'][number], seed: number): string {
+  return resultLine({ id: f.id, status: 'failed', runs: 1, durationMs: 0, seed, message: f.message, counterexample: f.input, replay: f.replay });
+}
+
+export function fuzzSummaryLines(rep: FuzzReport): string[] {
+  const s = rep.stats;
+  const lines = [
+    `packcheck fuzz ${rep.pack.path}`,
+    `  seed ${rep.options.seed}, ${rep.options.jobs} job(s), dictionary ${rep.options.dict ? 'on' : 'off'}, CmpLog ${rep.options.cmplog ? 'on' : 'off'}, timeout ${rep.options.timeoutMs} ms per call`,
+    `  ${s.execs} execs in ${(s.durationMs / 1000).toFixed(1)} s (${s.execsPerSec} exec/s), edges ${s.edges.covered}/${s.edges.total}, corpus ${s.corpus}${s.unconfirmed ? `, ${s.unconfirmed} violation(s) of the instrumented module not confirmed on the pack as it is (not reported)` : ''}`,
+  ];
+  for (const f of rep.findings) lines.push(findingLines(f, rep.options.seed));
+  lines.push(rep.findings.length ? `  ${rep.findings.length} finding(s); artifacts in ${rep.findings[0]!.artifact.replace(/[^/\\]+$/, '')}` : '  no findings');
+  return lines;
+}
