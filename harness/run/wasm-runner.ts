@@ -17,6 +17,14 @@ import { WASM_BATTERY } from '../../properties/index.ts';
 import { MIB, WASM_EXPORTS } from '../abi/abi.ts';
 import type { CheckOptions, Outcome, PackSurvey } from '../../properties/types.ts';
 import type { Sample } from '../hosts/wasm/ledger.ts';
+import type { PhaseTimes } from '../hosts/wasm/phase-clock.ts';
+
+/** What `npm run bench -- --profile` gets (worker threads measure only under PACKCHECK_PROFILE=1). */
+export type ProfileEvent =
+  | { what: 'compile'; ms: number }
+  | { what: 'worker-start'; ms: number }
+  | { what: 'survey'; phases: PhaseTimes }
+  | { what: 'property'; id: string; phases: PhaseTimes; roundTripMs: number };
 
 export interface RunnerOptions extends CheckOptions {
   only?: string[];
@@ -27,6 +35,8 @@ export interface RunnerOptions extends CheckOptions {
   onResult?: (r: PropertyResult) => void;
   /** Called while properties run: the ids in progress and fast-check runs done so far. */
   onProgress?: (running: string[], runsDone: number) => void;
+  /** Profiling: called with each phase's times. */
+  onProfile?: (e: ProfileEvent) => void;
 }
 
 const WORKER_URL = new URL('./wasm-worker-entry.mjs', import.meta.url);
@@ -39,6 +49,19 @@ export function selectFrom<T extends string>(ids: readonly T[], only?: string[],
 
 export function selectIds(only?: string[], skip?: string[]): WasmPropertyId[] {
   return selectFrom(WASM_PROPERTY_IDS, only, skip);
+}
+
+/**
+ * The properties that take longest on typical packs (the pack's own memory
+ * growth to 2 GiB, 1-16 MiB payloads, long command sequences, the leak
+ * measurements) go first, so no lane is left with one of them at the end
+ * while the others idle. Reports list results in catalog order whatever the
+ * order they ran in.
+ */
+const LONGEST = ['wasm.alloc.huge', 'wasm.run.large-payload', 'wasm.instance.model', 'wasm.alloc.disjoint', 'wasm.alloc.integrity', 'wasm.alloc.no-leak', 'wasm.instance.no-leak'];
+function longestFirst(ids: WasmPropertyId[]): WasmPropertyId[] {
+  const rank = (id: string) => (LONGEST.includes(id) ? LONGEST.indexOf(id) : LONGEST.length);
+  return [...ids].sort((a, b) => rank(a) - rank(b));
 }
 
 type PackSandbox = Sandbox<ToWorker, FromWorker> & { marker: SharedMarker };
@@ -68,6 +91,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   } catch (e) {
     throw new LoadError(`${file.path} starts like WebAssembly but does not compile (${(e as Error).message}); rebuild the pack`);
   }
+  opts.onProfile?.({ what: 'compile', ms: performance.now() - t0 });
   const options: CheckOptions = { seed: opts.seed, runs: opts.runs, path: opts.path, timeoutMs: opts.timeoutMs, profile: opts.profile, expectAbi: opts.expectAbi };
   const base = { module, bytes: file.bytes, options };
   const results = new ResultCollector(file.path, options, opts.onResult);
@@ -88,14 +112,22 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   let survey: PackSurvey | null = null;
   const skip: string[] = [];
   let surveyor = packSandbox({ ...base, survey: null });
+  const ids = longestFirst(selectIds(opts.only, opts.skip));
+  // The other lanes' workers load their modules while the survey runs; each property message brings them the survey.
+  const early = Array.from({ length: Math.max(0, Math.min(opts.jobs, ids.length) - 1) }, () => packSandbox({ ...base, survey: null }));
   for (;;) {
     const s0 = performance.now();
     const answer = await surveyor.ask({ type: 'survey', skip: [...skip] });
+    const took = performance.now() - s0;
     if (answer.type === 'answer' && answer.answer.type === 'survey') {
       survey = answer.answer.survey;
+      const { phases } = answer.answer;
+      if (phases) {
+        opts.onProfile?.({ what: 'survey', phases });
+        opts.onProfile?.({ what: 'worker-start', ms: took - phases.totalMs });
+      }
       break;
     }
-    const took = performance.now() - s0;
     if (answer.type === 'timeout') {
       const msg = timeoutMessage(answer.call, opts.timeoutMs);
       const owner = CALL_OWNER[answer.call.call] ?? 'wasm.load.instantiate';
@@ -115,8 +147,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     } else surveyor = packSandbox({ ...base, survey: null });
   }
 
-  const ids = selectIds(opts.only, opts.skip);
-  const pool: PackSandbox[] = [surveyor.dead ? packSandbox({ ...base, survey }) : surveyor];
+  const pool: PackSandbox[] = [surveyor.dead ? packSandbox({ ...base, survey }) : surveyor, ...early];
   const running = new Map<number, string>();
   let runsOfDeadWorkers = 0;
   const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? w.marker.runs() : 0), 0));
@@ -136,9 +167,12 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
       w.onPoll = progress;
       running.set(index, id);
       const started = performance.now();
-      const m = await w.ask({ type: 'property', id });
+      const m = await w.ask({ type: 'property', id, survey: survey! });
       const took = performance.now() - started;
-      if (m.type === 'answer' && m.answer.type === 'result') record(id, m.answer.outcome, m.answer.durationMs);
+      if (m.type === 'answer' && m.answer.type === 'result') {
+        record(id, m.answer.outcome, m.answer.durationMs);
+        if (m.answer.phases) opts.onProfile?.({ what: 'property', id, phases: m.answer.phases, roundTripMs: took });
+      }
       else if (m.type === 'timeout') {
         const msg = timeoutMessage(m.call, opts.timeoutMs);
         record('harness.timeout', { status: 'failed', runs: 1, step: m.call.call, message: `during ${id}: ${msg}` }, took, id);
@@ -161,6 +195,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     await schedule(known, 1, runOne);
   }
   await Promise.all(pool.map((w) => (w.dead ? undefined : w.stop())));
+  await Promise.all(early.filter((w) => !pool.includes(w) && !w.dead).map((w) => w.stop()));
   for (const id of ids) {
     const on = WASM_BATTERY.get(id)!.reliesOn;
     if (on) results.relyOn(id, on);

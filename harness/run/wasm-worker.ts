@@ -11,6 +11,7 @@ import { CallGuard } from '../kernel/call-guard.ts';
 import { decodeRegistration } from '../abi/registration.ts';
 import { importNames } from '../hosts/wasm/stub-imports.ts';
 import { CheckedWasmHost } from '../hosts/wasm/wasm-host.ts';
+import { PROFILING, takePhases, type PhaseTimes } from '../hosts/wasm/phase-clock.ts';
 import { inspectWasm, presentCalls, shapeProblems, type WasmShape } from '../hosts/wasm/wasm-shape.ts';
 
 export interface WorkerInit {
@@ -22,10 +23,10 @@ export interface WorkerInit {
 }
 
 /** `skip`: calls the survey must not make again (one hung in an earlier survey). */
-export type ToWorker = { type: 'survey'; skip: string[] } | { type: 'property'; id: WasmPropertyId };
+export type ToWorker = { type: 'survey'; skip: string[] } | { type: 'property'; id: WasmPropertyId; survey: PackSurvey };
 export type FromWorker =
-  | { type: 'survey'; survey: PackSurvey }
-  | { type: 'result'; id: WasmPropertyId; outcome: Outcome; durationMs: number };
+  | { type: 'survey'; survey: PackSurvey; phases?: PhaseTimes }
+  | { type: 'result'; id: WasmPropertyId; outcome: Outcome; durationMs: number; phases?: PhaseTimes };
 
 const init = workerData as WorkerInit;
 const guard = new CallGuard(init.guardBuffer, init.options.timeoutMs);
@@ -113,12 +114,20 @@ function runProperty(id: WasmPropertyId): Outcome {
 }
 
 parentPort!.on('message', async (msg: ToWorker) => {
+  const t0 = performance.now();
   if (msg.type === 'survey') {
     survey = await takeSurvey(msg.skip);
-    parentPort!.postMessage({ type: 'survey', survey } satisfies FromWorker);
+    const profile = PROFILING ? { phases: { ...takePhases(), totalMs: performance.now() - t0 } } : {};
+    parentPort!.postMessage({ type: 'survey', survey, ...profile } satisfies FromWorker);
     return;
   }
-  const t0 = performance.now();
+  survey = msg.survey; // a worker started before the survey was taken learns it here
   const outcome = runProperty(msg.id);
-  parentPort!.postMessage({ type: 'result', id: msg.id, outcome, durationMs: performance.now() - t0 } satisfies FromWorker);
+  const durationMs = performance.now() - t0;
+  let phases: PhaseTimes | undefined;
+  if (PROFILING) {
+    phases = { ...takePhases(), totalMs: durationMs };
+    if (phases.fcRuns === 0) phases.bodyMs = durationMs; // a single check: all of it is the body
+  }
+  parentPort!.postMessage({ type: 'result', id: msg.id, outcome, durationMs, ...(phases ? { phases } : {}) } satisfies FromWorker);
 });
