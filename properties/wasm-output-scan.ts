@@ -3,11 +3,12 @@
 // losslessly: every number becomes an object, and a 16 MiB Bytes Message is
 // millions of them, which made the large-payload property spend seconds in
 // the parser and the garbage collector. Here one pass over the text accepts
-// results whose every port holds `{"type":"String","data":"…"}` or
-// `{"type":"Bytes","data":[n, …]}` as the grammar of JSON allows them. For
-// such a result checkOutputs answers null (no Message of it is invalid: any
-// string is a valid or an open String, any array of numbers a valid or an
-// open Bytes). Anything else, including every result that might be invalid,
+// results whose every port holds `{"type":"String","data":"…"}`,
+// `{"type":"Bytes","data":[n, …]}`, `{"type":"Integer","data":n}` or
+// `{"type":"Boolean","data":true|false}` as the grammar of JSON allows them.
+// For such a result checkOutputs answers null (no Message of it is invalid:
+// any string is a valid or an open String, any array of numbers a valid or an
+// open Bytes, any number a valid or an open Integer). Anything else, including every result that might be invalid,
 // answers false, and the caller runs checkOutputs for the verdict and its
 // reason. True is therefore never a verdict checkOutputs would not give.
 
@@ -102,7 +103,16 @@ class Scanner {
     return this.text.startsWith(lit, at) ? at + lit.length : -1;
   }
 
-  /** `{"type":"String","data":"…"}` or `{"type":"Bytes","data":[…]}`, whitespace allowed between tokens. */
+  /** Each variant taken here, with the one form of its data for which checkOutputs never says invalid. */
+  private readonly variants: [string, (p: number) => number][] = [
+    ['"String"', (p) => this.string(p)],
+    ['"Bytes"', (p) => this.numberArray(p)],
+    // Any JSON number: an integer in range is valid, any other number open (message-schema.ts, i64).
+    ['"Integer"', (p) => this.number(p)],
+    ['"Boolean"', (p) => (this.literal(p, 'true') >= 0 ? p + 4 : this.literal(p, 'false'))],
+  ];
+
+  /** `{"type":V,"data":D}` for a variant V of `variants`, whitespace allowed between tokens. */
   message(at: number): number {
     const t = this.text;
     if (t.charCodeAt(at) !== 0x7b) return -1;
@@ -110,14 +120,16 @@ class Scanner {
     if (at < 0) return -1;
     at = this.colon(at);
     if (at < 0) return -1;
-    let data: (p: number) => number;
-    let after = this.literal(at, '"String"');
-    if (after >= 0) data = (p) => this.string(p);
-    else {
-      after = this.literal(at, '"Bytes"');
-      if (after < 0) return -1;
-      data = (p) => this.numberArray(p);
+    let data: ((p: number) => number) | undefined;
+    let after = -1;
+    for (const [variant, read] of this.variants) {
+      after = this.literal(at, variant);
+      if (after >= 0) {
+        data = read;
+        break;
+      }
     }
+    if (!data) return -1;
     at = this.ws(after);
     if (t.charCodeAt(at) !== 0x2c) return -1;
     at = this.literal(this.ws(at + 1), '"data"');
@@ -141,8 +153,8 @@ function isHex(c: number): boolean {
 }
 
 /**
- * True when `text` is a JSON object whose every member is a String or a Bytes
- * Message in the plain form above (then checkOutputs(text) is null); false
+ * True when `text` is a JSON object whose every member is a Message in one
+ * of the plain forms above (then checkOutputs(text) is null); false
  * means only "not decided here".
  */
 export function plainlyValidOutputs(text: string): boolean {

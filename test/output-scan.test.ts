@@ -10,12 +10,14 @@ const jsonNumber = fc.oneof(fc.integer({ min: 0, max: 255 }).map(String), fc.dou
 const plainMessage = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => `{"type":"String","data":${JSON.stringify(s)}}`),
   fc.string({ unit: 'binary', maxLength: 20 }).map((s) => `{"type":"String","data":${JSON.stringify(s)}}`),
+  jsonNumber.map((n) => `{"type":"Integer","data":${n}}`),
+  fc.boolean().map((b) => `{"type":"Boolean","data":${b}}`),
   fc.tuple(fc.array(fc.tuple(jsonNumber, ws), { maxLength: 12 }), ws).map(([ns, w]) => `{"type":"Bytes",${w}"data":[${w}${ns.map(([n, w2]) => `${n}${w2}`).join(',')}]}`),
 );
 const plainOutputs = fc.tuple(fc.uniqueArray(fc.tuple(fc.string({ maxLength: 8 }), plainMessage), { maxLength: 3, selector: ([k]) => k }), ws).map(([ports, w]) => `${w}{${ports.map(([k, m]) => `${JSON.stringify(k)}${w}:${w}${m}`).join(`,${w}`)}}${w}`);
 
 describe('plainlyValidOutputs', () => {
-  it('accepts plain String and Bytes results, each of which checkOutputs finds valid', () => {
+  it('accepts plain String, Bytes, Integer and Boolean results, each of which checkOutputs finds valid', () => {
     fc.assert(
       fc.property(plainOutputs, (text) => {
         expect(plainlyValidOutputs(text), text).toBe(true);
@@ -26,7 +28,7 @@ describe('plainlyValidOutputs', () => {
   });
 
   it('never accepts what checkOutputs finds invalid (results damaged at a random place)', () => {
-    const damaged = fc.tuple(plainOutputs, fc.nat(), fc.constantFrom('', '"', '\\', ']', '}', ',', ':', '\u0001', 'x', '[', '-', '.', 'e', '{"type":"Integer","data":"5"}'), fc.nat({ max: 3 })).map(([t, at, ins, cut]) => {
+    const damaged = fc.tuple(plainOutputs, fc.nat(), fc.constantFrom('', '"', '\\', ']', '}', ',', ':', '\u0001', 'x', '[', '-', '.', 'e', 't', '{"type":"Integer","data":"5"}'), fc.nat({ max: 3 })).map(([t, at, ins, cut]) => {
       const i = at % (t.length + 1);
       return t.slice(0, i) + ins + t.slice(i + cut);
     });
@@ -50,7 +52,9 @@ describe('plainlyValidOutputs', () => {
       '{"out":{"type":"Bytes","data":[01]}}', // a leading zero: not JSON
       '{"out":{"type":"Bytes","data":[1,]}}',
       '{"out":{"data":"a","type":"String"}}', // valid, but not the plain member order
-      '{"out":{"type":"Integer","data":5}}', // valid, but not String or Bytes
+      '{"out":{"type":"Integer","data":"5"}}', // invalid
+      '{"out":{"type":"Boolean","data":1}}', // invalid
+      '{"out":{"type":"Float","data":5}}', // valid, but not a variant taken here
       '{"out":{"type":"String","data":"a"}} x',
       '{"out":{"type":"String","data":"a"}',
       '[]',
