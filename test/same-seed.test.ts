@@ -2,15 +2,18 @@
 // report (verdicts, messages, counterexamples, replay lines, run counts, the
 // memory timeline) equals the golden recorded from the code as it was before
 // the speed work (test/fixtures/golden/, written with PACKCHECK_WRITE_GOLDEN=1).
-// Only durations and the pack's path on this machine are left out.
+// Only durations and the pack's path on this machine are left out. The cases
+// run one after another on kept worker threads, as packs do in a warm corpus
+// child, so a report that depended on an earlier pack would show here too.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildMutant, buildRust, buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
 import { MUTANTS } from '../packs-under-test/manifest.ts';
 import { WAT_REFERENCE_ABI } from '../packs-under-test/reference.ts';
 import type { PackReport } from '../harness/report/model.ts';
+import { endKeptWorkers, keepWorkersForNextPack } from '../harness/run/wasm-runner.ts';
 import { check, rustc, rustcMissing } from './support/check.ts';
 
 const GOLDEN_DIR = join(import.meta.dirname, 'fixtures', 'golden');
@@ -54,6 +57,10 @@ function comparable(rep: PackReport): unknown {
 }
 
 describe('same seed, same report as before the speed work', () => {
+  // As in a warm corpus child: the worker threads of one pack's check serve the next packs' checks.
+  // A report that depended on what a worker did before would differ from its golden here.
+  keepWorkersForNextPack();
+  afterAll(endKeptWorkers);
   for (const c of CASES) {
     const unavailable = c.needsRust && !rustc;
     it.skipIf(unavailable)(`${c.name}, seed ${c.seed}, 30 runs${unavailable ? ` (skipped: ${rustcMissing})` : ''}`, async () => {

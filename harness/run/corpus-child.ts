@@ -2,12 +2,16 @@
 // one at a time, each exactly as `packcheck PACK --json FILE --quiet --jobs 1
 // …` would in a process of its own (the same CLI entry point, in-process).
 // What it saves is the process start and the loading of packcheck's modules
-// for every pack; what it keeps is isolation where it matters: every pack's
-// code runs in worker threads or child processes of its own check, started
-// and ended by that check, and no result outlives the pack it was taken for.
+// for every pack, in this process and in the wasm battery's worker threads
+// (a worker that ends a pack's check alive and idle serves the next pack;
+// one that hung or crashed is gone with its pack). What it keeps is the
+// isolation that matters: a pack's code runs only in worker threads or child
+// processes, every question to a worker names the pack it is about, and no
+// result outlives the pack it was taken for.
 // If a pack still takes this process down, the parent reports that pack as
 // it always did and starts a fresh child for the rest.
 import { main } from '../cli.ts';
+import { keepWorkersForNextPack } from './wasm-runner.ts';
 
 /** Parent → child: check one pack. */
 export interface CorpusJob {
@@ -18,6 +22,8 @@ export interface CorpusJobDone {
   code: number;
   stderr: string;
 }
+
+keepWorkersForNextPack();
 
 process.on('message', (job: CorpusJob) => {
   const lines: string[] = [];

@@ -66,13 +66,42 @@ function longestFirst(ids: WasmPropertyId[]): WasmPropertyId[] {
 
 type PackSandbox = Sandbox<ToWorker, FromWorker> & { marker: SharedMarker };
 
-/** A worker thread holding the compiled pack, on the kernel (./kernel/sandbox.ts). */
-function packSandbox(init: Omit<WorkerInit, 'guardBuffer'>): PackSandbox {
+/**
+ * Idle workers kept for the next pack, when this process checks pack after
+ * pack (a warm corpus child: keepWorkersForNextPack). A worker is kept only
+ * when it ended its last question alive and idle (no timeout, no crash); it
+ * holds nothing of that pack: every question brings the pack it is about.
+ */
+const idleWorkers: PackSandbox[] = [];
+let keepWorkers = false;
+
+/** From now on, workers that end a check alive and idle serve the next check of this process. */
+export function keepWorkersForNextPack(): void {
+  keepWorkers = true;
+}
+
+/** Ends the kept workers and keeps none from now on. */
+export async function endKeptWorkers(): Promise<void> {
+  keepWorkers = false;
+  await Promise.all(idleWorkers.splice(0).map((w) => w.stop()));
+}
+
+/** A worker thread for the pack's questions, on the kernel (./kernel/sandbox.ts): a kept one, or a new one. */
+function packSandbox(): PackSandbox {
+  for (let w = idleWorkers.pop(); w; w = idleWorkers.pop()) if (!w.dead) return w;
   const guardBuffer = newGuardBuffer();
   // A large young generation: properties churn through short-lived payloads
   // and instances, and scavenges were half the battery's time with the default.
-  const transport = workerTransport<ToWorker, FromWorker>(WORKER_URL, { workerData: { ...init, guardBuffer } satisfies WorkerInit, resourceLimits: { maxYoungGenerationSizeMb: 192 } });
+  const transport = workerTransport<ToWorker, FromWorker>(WORKER_URL, { workerData: { guardBuffer } satisfies WorkerInit, resourceLimits: { maxYoungGenerationSizeMb: 192 } });
   return new Sandbox(transport, new SharedMarker(guardBuffer)) as PackSandbox;
+}
+
+/** A worker done with this check: kept for the next pack, or ended. */
+async function release(w: PackSandbox): Promise<void> {
+  if (w.dead) return;
+  w.onPoll = undefined;
+  if (keepWorkers) idleWorkers.push(w);
+  else await w.stop();
 }
 
 function timeoutMessage(c: InProgress, timeoutMs: number): string {
@@ -93,7 +122,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   }
   opts.onProfile?.({ what: 'compile', ms: performance.now() - t0 });
   const options: CheckOptions = { seed: opts.seed, runs: opts.runs, path: opts.path, timeoutMs: opts.timeoutMs, profile: opts.profile, expectAbi: opts.expectAbi };
-  const base = { module, bytes: file.bytes, options };
+  const packInit = { module, options };
   const results = new ResultCollector(file.path, options, opts.onResult);
   let timeline: Sample[] | undefined;
   /** Verdicts the survey already gave: the owner of a call that hung there. */
@@ -111,13 +140,13 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   // is still evaluated (PROPERTIES.md, Attribution).
   let survey: PackSurvey | null = null;
   const skip: string[] = [];
-  let surveyor = packSandbox({ ...base, survey: null });
+  let surveyor = packSandbox();
   const ids = longestFirst(selectIds(opts.only, opts.skip));
   // The other lanes' workers load their modules while the survey runs; each property message brings them the survey.
-  const early = Array.from({ length: Math.max(0, Math.min(opts.jobs, ids.length) - 1) }, () => packSandbox({ ...base, survey: null }));
+  const early = Array.from({ length: Math.max(0, Math.min(opts.jobs, ids.length) - 1) }, () => packSandbox());
   for (;;) {
     const s0 = performance.now();
-    const answer = await surveyor.ask({ type: 'survey', skip: [...skip] });
+    const answer = await surveyor.ask({ type: 'survey', skip: [...skip], pack: packInit, bytes: file.bytes });
     const took = performance.now() - s0;
     if (answer.type === 'answer' && answer.answer.type === 'survey') {
       survey = answer.answer.survey;
@@ -143,14 +172,21 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     if (skip.includes('instantiate')) {
       // Nothing can be evaluated without an instance; a fresh worker answers the survey at once.
       await surveyor.stop().catch(() => {});
-      surveyor = packSandbox({ ...base, survey: null });
-    } else surveyor = packSandbox({ ...base, survey: null });
+      surveyor = packSandbox();
+    } else surveyor = packSandbox();
   }
 
-  const pool: PackSandbox[] = [surveyor.dead ? packSandbox({ ...base, survey }) : surveyor, ...early];
+  const pool: PackSandbox[] = [surveyor.dead ? packSandbox() : surveyor, ...early];
+  // A kept worker's run counter goes on from its earlier packs: progress counts from where it stood.
+  const runsBefore = new Map<PackSandbox, number>();
+  const runsOf = (w: PackSandbox) => {
+    if (!runsBefore.has(w)) runsBefore.set(w, w.marker.runs());
+    return w.marker.runs() - runsBefore.get(w)!;
+  };
+  pool.forEach(runsOf);
   const running = new Map<number, string>();
   let runsOfDeadWorkers = 0;
-  const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? w.marker.runs() : 0), 0));
+  const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? runsOf(w) : 0), 0));
   const runOne = async (id: WasmPropertyId, index: number) => {
     {
       // A property whose own call hung in the survey has its verdict already.
@@ -161,13 +197,14 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
       }
       let w = pool[index];
       if (!w || w.dead) {
-        if (w) runsOfDeadWorkers += w.marker.runs();
-        w = pool[index] = packSandbox({ ...base, survey: survey! });
+        if (w) runsOfDeadWorkers += runsOf(w);
+        w = pool[index] = packSandbox();
+        runsOf(w);
       }
       w.onPoll = progress;
       running.set(index, id);
       const started = performance.now();
-      const m = await w.ask({ type: 'property', id, survey: survey! });
+      const m = await w.ask({ type: 'property', id, survey: survey!, pack: packInit });
       const took = performance.now() - started;
       if (m.type === 'answer' && m.answer.type === 'result') {
         record(id, m.answer.outcome, m.answer.durationMs);
@@ -194,8 +231,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     ranExtra.push(...known);
     await schedule(known, 1, runOne);
   }
-  await Promise.all(pool.map((w) => (w.dead ? undefined : w.stop())));
-  await Promise.all(early.filter((w) => !pool.includes(w) && !w.dead).map((w) => w.stop()));
+  await Promise.all([...new Set([...pool, ...early])].map(release));
   for (const id of ids) {
     const on = WASM_BATTERY.get(id)!.reliesOn;
     if (on) results.relyOn(id, on);

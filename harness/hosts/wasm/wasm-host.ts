@@ -173,7 +173,9 @@ export class CheckedWasmHost {
   }
 
   private verifyBlocks(mem: Uint8Array, name: number, argc: number, a0: number, a1: number, a2: number, a3: number, a4: number): void {
-    for (const b of this.ledger.blocks) {
+    const blocks = this.ledger.blocks;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!; // an indexed loop: no iterator object on the hot path
       const want = b.expected;
       if (want === null || b.ptr + want.length > mem.length || sameBytes(mem, b.ptr, want)) continue;
       const got = mem.subarray(b.ptr, b.ptr + want.length);
