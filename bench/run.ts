@@ -112,6 +112,21 @@ if (PARTS.includes('b')) {
     walls.push((performance.now() - t0) / 1000);
     verdicts = `${rep.summary.passed} passed, ${rep.summary.failed} failed, ${rep.summary.skipped} skipped`;
   }
+  // PACKCHECK_BENCH_BEFORE=<another checkout>: that checkout's runner and this one, interleaved in this process.
+  const beforeRoot = process.env['PACKCHECK_BENCH_BEFORE'];
+  if (beforeRoot) {
+    const before = (await import(join(beforeRoot, 'harness', 'run', 'wasm-runner.ts'))) as { checkWasmPack: typeof checkWasmPack };
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < BATTERIES + 1; i++) {
+      let t = performance.now();
+      await before.checkWasmPack(packFile, { seed: 1, runs: 100, timeoutMs: 2000, profile: 'sdk', expectAbi, jobs: JOBS });
+      const b = performance.now() - t;
+      t = performance.now();
+      await battery();
+      if (i > 0) pairs.push([b, performance.now() - t]); // the first pair warms up
+    }
+    console.log(`    interleaved with ${beforeRoot}: median ${(median(pairs.map((p) => p[0])) / 1000).toFixed(2)} s there, ${(median(pairs.map((p) => p[1])) / 1000).toFixed(2)} s here (${BATTERIES} pairs)`);
+  }
   const events: ProfileEvent[] = [];
   process.env['PACKCHECK_PROFILE'] = '1'; // read by each worker thread as it starts
   const profiledStart = performance.now();
