@@ -71,6 +71,8 @@ export interface CorpusOptions {
   options: RunOptions;
   jobs: number;
   onPack?: (r: PackReport, done: number, total: number) => void;
+  /** Called with each child process started (its pid), the replacements of dead ones too. */
+  onChild?: (pid: number) => void;
 }
 
 /**
@@ -119,6 +121,10 @@ class WarmChild {
     return 'died' in done ? { ...done, stderr: this.stderrTail } : done;
   }
 
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   stop(): void {
     if (!this.dead) this.proc.kill();
   }
@@ -149,12 +155,17 @@ export async function checkCorpus(files: string[], opts: CorpusOptions): Promise
     reports[i] = rep;
     opts.onPack?.(rep, ++done, sorted.length);
   };
+  const start = () => {
+    const c = new WarmChild();
+    if (c.pid !== undefined) opts.onChild?.(c.pid);
+    return c;
+  };
   const lane = async () => {
-    let child = new WarmChild();
+    let child = start();
     try {
       for (let i = next++; i < sorted.length; i = next++) {
         // A child a pack took down is replaced: the next pack gets a fresh process.
-        if (child.dead) child = new WarmChild();
+        if (child.dead) child = start();
         await one(child, i);
       }
     } finally {
