@@ -11,6 +11,7 @@ import type { Profile, Template } from '../harness/abi/registration.ts';
 import type { Status, Violated } from '../harness/report/model.ts';
 import type { Sample } from '../harness/hosts/wasm/ledger.ts';
 import { CheckedWasmHost } from '../harness/hosts/wasm/wasm-host.ts';
+import { PROFILING, phases } from '../harness/hosts/wasm/phase-clock.ts';
 import type { WasmShape } from '../harness/hosts/wasm/wasm-shape.ts';
 import type { WasmPropertyId } from './catalog.ts';
 import { attribute } from './attribution.ts';
@@ -181,15 +182,24 @@ function counted<P extends { run: (...a: never[]) => unknown }>(prop: P, id: str
     const e = attribute((out as { error: unknown }).error, id, checks);
     return e instanceof StepBroken && e.owner !== id;
   };
+  let failedOnce = false;
   c.run = ((...a: never[]) => {
     if (blocked) return null;
     onRun();
+    const t0 = PROFILING ? performance.now() : 0;
     const r = prop.run(...a);
     if (r instanceof Promise)
       return r.then((out: unknown) => {
         if (blocks(out)) blocked = true;
         return out;
       });
+    if (PROFILING) {
+      const took = performance.now() - t0;
+      phases.bodyMs += took;
+      phases.fcRuns++;
+      if (failedOnce) phases.shrinkMs += took;
+      if (r !== null && !fc.PreconditionFailure.isFailure(r)) failedOnce = true;
+    }
     if (blocks(r)) blocked = true;
     return r;
   }) as P['run'];

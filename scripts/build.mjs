@@ -26,5 +26,7 @@ for (const f of ['bin/packcheck.js', 'harness/run/wasm-worker-entry.mjs', 'harne
   mkdirSync(dirname(join(DIST, f)), { recursive: true });
   copyFileSync(join(ROOT, f), join(DIST, f));
 }
+// The warm corpus child's entry (harness/run/corpus.ts starts it by path).
+copyFileSync(join(ROOT, 'harness/run/corpus-child-entry.mjs'), join(DIST, 'harness/run/corpus-child-entry.mjs'));
 chmodSync(join(DIST, 'bin/packcheck.js'), 0o755);
 run(['--import', 'tsx', 'scripts/reference-packs.ts', join(DIST, 'reference-packs')]);

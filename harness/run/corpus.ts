@@ -1,9 +1,11 @@
 // Corpus mode: many packs per run. Paths are expanded (directories searched
 // by magic bytes), split into shards by sorted path, and checked in parallel
-// child processes, each a `packcheck FILE --json …` of its own, so a pack
-// that takes its checker down takes only that child. Shard reports merge
+// warm child processes, each running `packcheck FILE --json …` for one pack
+// after another (./corpus-child.ts), so a pack that takes its checker down
+// takes only that child (a fresh one checks the rest). Shard reports merge
 // into the corpus@1 report an unsharded run would have given.
-import { execFile } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { track } from '../kernel/lifeline.ts';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
@@ -11,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kindOf } from './pack-file.ts';
+import type { CorpusJob, CorpusJobDone } from './corpus-child.ts';
 import { corpusReport } from '../report/json.ts';
 import { familyOf, isExpected, isFailing, TOOL, summarize, type PackReport, type PropertyResult, type RunOptions } from '../report/model.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/packcheck.js', import.meta.url));
+const CHILD = fileURLToPath(new URL('./corpus-child-entry.mjs', import.meta.url));
 
 async function looksLikePack(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
@@ -68,37 +71,106 @@ export interface CorpusOptions {
   options: RunOptions;
   jobs: number;
   onPack?: (r: PackReport, done: number, total: number) => void;
+  /** Called with each child process started (its pid), the replacements of dead ones too. */
+  onChild?: (pid: number) => void;
 }
 
-/** Checks every file in parallel children; reports come back in sorted-path order. */
+/**
+ * A warm child process (./corpus-child.ts): it checks one pack at a time and
+ * stays for the next, so a corpus pays process start and module loading once
+ * per lane instead of once per pack.
+ */
+class WarmChild {
+  private readonly proc: ChildProcess;
+  private readonly ready: Promise<boolean>;
+  private waiting: ((d: CorpusJobDone | { died: string }) => void) | null = null;
+  /** The end of the child's own stderr (what a dying pack or runtime printed). */
+  private stderrTail = '';
+  dead = false;
+
+  constructor() {
+    this.proc = track(fork(CHILD, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, NO_COLOR: '1' }, execArgv: [] }));
+    this.proc.stderr!.on('data', (b: Buffer) => (this.stderrTail = (this.stderrTail + b.toString()).slice(-4000)));
+    let started: (ok: boolean) => void;
+    this.ready = new Promise((r) => (started = r));
+    this.proc.on('message', (m: CorpusJobDone) => {
+      if (m.code === -1) return started(true);
+      const w = this.waiting;
+      this.waiting = null;
+      w?.(m);
+    });
+    this.proc.on('exit', (code, signal) => {
+      this.dead = true;
+      started(false);
+      const w = this.waiting;
+      this.waiting = null;
+      w?.({ died: `exit ${code ?? signal}` });
+    });
+  }
+
+  /** Runs the CLI on one pack in the child; `died` when the child ended before answering. */
+  async check(argv: string[]): Promise<CorpusJobDone | { died: string; stderr: string }> {
+    if (!(await this.ready) || this.dead) return { died: 'the child process ended before the check started', stderr: this.stderrTail };
+    this.stderrTail = '';
+    const done = await new Promise<CorpusJobDone | { died: string }>((resolve) => {
+      this.waiting = resolve;
+      this.proc.send({ argv } satisfies CorpusJob);
+    });
+    // Give the pipe a moment to deliver the last words of a child that died.
+    if ('died' in done && !this.proc.stderr!.closed) await Promise.race([once(this.proc.stderr!, 'close'), new Promise((r) => setTimeout(r, 1000))]);
+    return 'died' in done ? { ...done, stderr: this.stderrTail } : done;
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  stop(): void {
+    if (!this.dead) this.proc.kill();
+  }
+}
+
+/** Checks every file in parallel warm children; reports come back in sorted-path order. */
 export async function checkCorpus(files: string[], opts: CorpusOptions): Promise<PackReport[]> {
   const sorted = [...files].sort();
   const tmp = mkdtempSync(join(tmpdir(), 'packcheck-corpus-'));
   const reports: PackReport[] = new Array(sorted.length);
   let next = 0;
   let done = 0;
-  const one = (i: number) =>
-    new Promise<void>((resolveOne) => {
-      const path = sorted[i]!;
-      const json = join(tmp, `${i}.json`);
-      track(execFile(process.execPath, [BIN, path, '--json', json, '--quiet', '--jobs', '1', ...opts.childArgs], { maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } }, (err, _stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? null) : 0;
-        let rep: PackReport;
-        if (code === 2) rep = loadFailure(path, stderr.trim().split('\n')[0]!.replace(/^packcheck: /, '') || 'could not be loaded as a pack', 'harness.load', opts.options);
-        else {
-          try {
-            rep = JSON.parse(readFileSync(json, 'utf8')) as PackReport;
-          } catch {
-            rep = loadFailure(path, `the checker of this pack died (exit ${code ?? (err as { signal?: string })?.signal}) before writing its report: ${stderr.trim().split('\n').pop() ?? ''}`, 'harness.crash', opts.options);
-          }
-        }
-        reports[i] = rep;
-        opts.onPack?.(rep, ++done, sorted.length);
-        resolveOne();
-      }));
-    });
+  const one = async (child: WarmChild, i: number) => {
+    const path = sorted[i]!;
+    const json = join(tmp, `${i}.json`);
+    const answer = await child.check([path, '--json', json, '--quiet', '--jobs', '1', ...opts.childArgs]);
+    const code = 'died' in answer ? null : answer.code;
+    let rep: PackReport;
+    if (code === 2) rep = loadFailure(path, answer.stderr.trim().split('\n')[0]!.replace(/^packcheck: /, '') || 'could not be loaded as a pack', 'harness.load', opts.options);
+    else {
+      try {
+        rep = JSON.parse(readFileSync(json, 'utf8')) as PackReport;
+      } catch {
+        const why = 'died' in answer ? answer.died : `exit ${code}`;
+        rep = loadFailure(path, `the checker of this pack died (${why}) before writing its report: ${answer.stderr.trim().split('\n').pop() ?? ''}`, 'harness.crash', opts.options);
+      }
+    }
+    reports[i] = rep;
+    opts.onPack?.(rep, ++done, sorted.length);
+  };
+  const start = () => {
+    const c = new WarmChild();
+    if (c.pid !== undefined) opts.onChild?.(c.pid);
+    return c;
+  };
   const lane = async () => {
-    for (let i = next++; i < sorted.length; i = next++) await one(i);
+    let child = start();
+    try {
+      for (let i = next++; i < sorted.length; i = next++) {
+        // A child a pack took down is replaced: the next pack gets a fresh process.
+        if (child.dead) child = start();
+        await one(child, i);
+      }
+    } finally {
+      child.stop();
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, sorted.length)) }, lane));
   rmSync(tmp, { recursive: true, force: true });

@@ -17,6 +17,14 @@ import { WASM_BATTERY } from '../../properties/index.ts';
 import { MIB, WASM_EXPORTS } from '../abi/abi.ts';
 import type { CheckOptions, Outcome, PackSurvey } from '../../properties/types.ts';
 import type { Sample } from '../hosts/wasm/ledger.ts';
+import type { PhaseTimes } from '../hosts/wasm/phase-clock.ts';
+
+/** What `npm run bench -- --profile` gets (worker threads measure only under PACKCHECK_PROFILE=1). */
+export type ProfileEvent =
+  | { what: 'compile'; ms: number }
+  | { what: 'worker-start'; ms: number }
+  | { what: 'survey'; phases: PhaseTimes }
+  | { what: 'property'; id: string; phases: PhaseTimes; roundTripMs: number };
 
 export interface RunnerOptions extends CheckOptions {
   only?: string[];
@@ -27,6 +35,8 @@ export interface RunnerOptions extends CheckOptions {
   onResult?: (r: PropertyResult) => void;
   /** Called while properties run: the ids in progress and fast-check runs done so far. */
   onProgress?: (running: string[], runsDone: number) => void;
+  /** Profiling: called with each phase's times. */
+  onProfile?: (e: ProfileEvent) => void;
 }
 
 const WORKER_URL = new URL('./wasm-worker-entry.mjs', import.meta.url);
@@ -41,15 +51,57 @@ export function selectIds(only?: string[], skip?: string[]): WasmPropertyId[] {
   return selectFrom(WASM_PROPERTY_IDS, only, skip);
 }
 
+/**
+ * The properties that take longest on typical packs (the pack's own memory
+ * growth to 2 GiB, 1-16 MiB payloads, long command sequences, the leak
+ * measurements) go first, so no lane is left with one of them at the end
+ * while the others idle. Reports list results in catalog order whatever the
+ * order they ran in.
+ */
+const LONGEST = ['wasm.alloc.huge', 'wasm.run.large-payload', 'wasm.instance.model', 'wasm.alloc.disjoint', 'wasm.alloc.integrity', 'wasm.alloc.no-leak', 'wasm.instance.no-leak'];
+function longestFirst(ids: WasmPropertyId[]): WasmPropertyId[] {
+  const rank = (id: string) => (LONGEST.includes(id) ? LONGEST.indexOf(id) : LONGEST.length);
+  return [...ids].sort((a, b) => rank(a) - rank(b));
+}
+
 type PackSandbox = Sandbox<ToWorker, FromWorker> & { marker: SharedMarker };
 
-/** A worker thread holding the compiled pack, on the kernel (./kernel/sandbox.ts). */
-function packSandbox(init: Omit<WorkerInit, 'guardBuffer'>): PackSandbox {
+/**
+ * Idle workers kept for the next pack, when this process checks pack after
+ * pack (a warm corpus child: keepWorkersForNextPack). A worker is kept only
+ * when it ended its last question alive and idle (no timeout, no crash); it
+ * holds nothing of that pack: every question brings the pack it is about.
+ */
+const idleWorkers: PackSandbox[] = [];
+let keepWorkers = false;
+
+/** From now on, workers that end a check alive and idle serve the next check of this process. */
+export function keepWorkersForNextPack(): void {
+  keepWorkers = true;
+}
+
+/** Ends the kept workers and keeps none from now on. */
+export async function endKeptWorkers(): Promise<void> {
+  keepWorkers = false;
+  await Promise.all(idleWorkers.splice(0).map((w) => w.stop()));
+}
+
+/** A worker thread for the pack's questions, on the kernel (./kernel/sandbox.ts): a kept one, or a new one. */
+function packSandbox(): PackSandbox {
+  for (let w = idleWorkers.pop(); w; w = idleWorkers.pop()) if (!w.dead) return w;
   const guardBuffer = newGuardBuffer();
   // A large young generation: properties churn through short-lived payloads
   // and instances, and scavenges were half the battery's time with the default.
-  const transport = workerTransport<ToWorker, FromWorker>(WORKER_URL, { workerData: { ...init, guardBuffer } satisfies WorkerInit, resourceLimits: { maxYoungGenerationSizeMb: 192 } });
+  const transport = workerTransport<ToWorker, FromWorker>(WORKER_URL, { workerData: { guardBuffer } satisfies WorkerInit, resourceLimits: { maxYoungGenerationSizeMb: 192 } });
   return new Sandbox(transport, new SharedMarker(guardBuffer)) as PackSandbox;
+}
+
+/** A worker done with this check: kept for the next pack, or ended. */
+async function release(w: PackSandbox): Promise<void> {
+  if (w.dead) return;
+  w.onPoll = undefined;
+  if (keepWorkers) idleWorkers.push(w);
+  else await w.stop();
 }
 
 function timeoutMessage(c: InProgress, timeoutMs: number): string {
@@ -68,8 +120,9 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   } catch (e) {
     throw new LoadError(`${file.path} starts like WebAssembly but does not compile (${(e as Error).message}); rebuild the pack`);
   }
+  opts.onProfile?.({ what: 'compile', ms: performance.now() - t0 });
   const options: CheckOptions = { seed: opts.seed, runs: opts.runs, path: opts.path, timeoutMs: opts.timeoutMs, profile: opts.profile, expectAbi: opts.expectAbi };
-  const base = { module, bytes: file.bytes, options };
+  const packInit = { module, options };
   const results = new ResultCollector(file.path, options, opts.onResult);
   let timeline: Sample[] | undefined;
   /** Verdicts the survey already gave: the owner of a call that hung there. */
@@ -87,15 +140,23 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
   // is still evaluated (PROPERTIES.md, Attribution).
   let survey: PackSurvey | null = null;
   const skip: string[] = [];
-  let surveyor = packSandbox({ ...base, survey: null });
+  let surveyor = packSandbox();
+  const ids = longestFirst(selectIds(opts.only, opts.skip));
+  // The other lanes' workers load their modules while the survey runs; each property message brings them the survey.
+  const early = Array.from({ length: Math.max(0, Math.min(opts.jobs, ids.length) - 1) }, () => packSandbox());
   for (;;) {
     const s0 = performance.now();
-    const answer = await surveyor.ask({ type: 'survey', skip: [...skip] });
+    const answer = await surveyor.ask({ type: 'survey', skip: [...skip], pack: packInit, bytes: file.bytes });
+    const took = performance.now() - s0;
     if (answer.type === 'answer' && answer.answer.type === 'survey') {
       survey = answer.answer.survey;
+      const { phases } = answer.answer;
+      if (phases) {
+        opts.onProfile?.({ what: 'survey', phases });
+        opts.onProfile?.({ what: 'worker-start', ms: took - phases.totalMs });
+      }
       break;
     }
-    const took = performance.now() - s0;
     if (answer.type === 'timeout') {
       const msg = timeoutMessage(answer.call, opts.timeoutMs);
       const owner = CALL_OWNER[answer.call.call] ?? 'wasm.load.instantiate';
@@ -111,15 +172,21 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     if (skip.includes('instantiate')) {
       // Nothing can be evaluated without an instance; a fresh worker answers the survey at once.
       await surveyor.stop().catch(() => {});
-      surveyor = packSandbox({ ...base, survey: null });
-    } else surveyor = packSandbox({ ...base, survey: null });
+      surveyor = packSandbox();
+    } else surveyor = packSandbox();
   }
 
-  const ids = selectIds(opts.only, opts.skip);
-  const pool: PackSandbox[] = [surveyor.dead ? packSandbox({ ...base, survey }) : surveyor];
+  const pool: PackSandbox[] = [surveyor.dead ? packSandbox() : surveyor, ...early];
+  // A kept worker's run counter goes on from its earlier packs: progress counts from where it stood.
+  const runsBefore = new Map<PackSandbox, number>();
+  const runsOf = (w: PackSandbox) => {
+    if (!runsBefore.has(w)) runsBefore.set(w, w.marker.runs());
+    return w.marker.runs() - runsBefore.get(w)!;
+  };
+  pool.forEach(runsOf);
   const running = new Map<number, string>();
   let runsOfDeadWorkers = 0;
-  const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? w.marker.runs() : 0), 0));
+  const progress = () => opts.onProgress?.([...running.values()], runsOfDeadWorkers + pool.reduce((n, w) => n + (w && !w.dead ? runsOf(w) : 0), 0));
   const runOne = async (id: WasmPropertyId, index: number) => {
     {
       // A property whose own call hung in the survey has its verdict already.
@@ -130,15 +197,19 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
       }
       let w = pool[index];
       if (!w || w.dead) {
-        if (w) runsOfDeadWorkers += w.marker.runs();
-        w = pool[index] = packSandbox({ ...base, survey: survey! });
+        if (w) runsOfDeadWorkers += runsOf(w);
+        w = pool[index] = packSandbox();
+        runsOf(w);
       }
       w.onPoll = progress;
       running.set(index, id);
       const started = performance.now();
-      const m = await w.ask({ type: 'property', id });
+      const m = await w.ask({ type: 'property', id, survey: survey!, pack: packInit });
       const took = performance.now() - started;
-      if (m.type === 'answer' && m.answer.type === 'result') record(id, m.answer.outcome, m.answer.durationMs);
+      if (m.type === 'answer' && m.answer.type === 'result') {
+        record(id, m.answer.outcome, m.answer.durationMs);
+        if (m.answer.phases) opts.onProfile?.({ what: 'property', id, phases: m.answer.phases, roundTripMs: took });
+      }
       else if (m.type === 'timeout') {
         const msg = timeoutMessage(m.call, opts.timeoutMs);
         record('harness.timeout', { status: 'failed', runs: 1, step: m.call.call, message: `during ${id}: ${msg}` }, took, id);
@@ -160,7 +231,7 @@ export async function checkWasmPack(file: PackFile, opts: RunnerOptions): Promis
     ranExtra.push(...known);
     await schedule(known, 1, runOne);
   }
-  await Promise.all(pool.map((w) => (w.dead ? undefined : w.stop())));
+  await Promise.all([...new Set([...pool, ...early])].map(release));
   for (const id of ids) {
     const on = WASM_BATTERY.get(id)!.reliesOn;
     if (on) results.relyOn(id, on);

@@ -11,33 +11,43 @@ import { CallGuard } from '../kernel/call-guard.ts';
 import { decodeRegistration } from '../abi/registration.ts';
 import { importNames } from '../hosts/wasm/stub-imports.ts';
 import { CheckedWasmHost } from '../hosts/wasm/wasm-host.ts';
+import { PROFILING, takePhases, type PhaseTimes } from '../hosts/wasm/phase-clock.ts';
 import { inspectWasm, presentCalls, shapeProblems, type WasmShape } from '../hosts/wasm/wasm-shape.ts';
 
 export interface WorkerInit {
-  module: WebAssembly.Module;
-  bytes: Uint8Array;
   guardBuffer: SharedArrayBuffer;
+}
+
+/** The pack a question is about. Every question names it: a worker may serve one pack after another (a warm corpus child). */
+export interface PackInit {
+  module: WebAssembly.Module;
   options: CheckOptions;
-  survey: PackSurvey | null;
 }
 
 /** `skip`: calls the survey must not make again (one hung in an earlier survey). */
-export type ToWorker = { type: 'survey'; skip: string[] } | { type: 'property'; id: WasmPropertyId };
+export type ToWorker = { type: 'survey'; skip: string[]; pack: PackInit; bytes: Uint8Array } | { type: 'property'; id: WasmPropertyId; survey: PackSurvey; pack: PackInit };
 export type FromWorker =
-  | { type: 'survey'; survey: PackSurvey }
-  | { type: 'result'; id: WasmPropertyId; outcome: Outcome; durationMs: number };
+  | { type: 'survey'; survey: PackSurvey; phases?: PhaseTimes }
+  | { type: 'result'; id: WasmPropertyId; outcome: Outcome; durationMs: number; phases?: PhaseTimes };
 
 const init = workerData as WorkerInit;
-const guard = new CallGuard(init.guardBuffer, init.options.timeoutMs);
+let pack: PackInit;
+let guard: CallGuard;
 setRunCounter(() => guard.countRun());
-let survey = init.survey;
+let survey: PackSurvey | null = null;
 
-async function takeSurvey(skip: string[]): Promise<PackSurvey> {
+/** The pack of this question: the guard takes its timeout; nothing else is kept from the one before. */
+function take(next: PackInit): void {
+  if (!guard || guard.baseBudgetMs !== next.options.timeoutMs) guard = new CallGuard(init.guardBuffer, next.options.timeoutMs);
+  pack = next;
+}
+
+async function takeSurvey(skip: string[], bytes: Uint8Array): Promise<PackSurvey> {
   // A module that compiled but whose sections we cannot read fails wasm.shape.exports with the reason.
   let shape: WasmShape = { exports: [], imports: [], memory: null };
   let problems: string[];
   try {
-    shape = await inspectWasm(init.bytes);
+    shape = await inspectWasm(bytes);
     problems = shapeProblems(shape);
   } catch (e) {
     problems = [`the module's sections could not be read: ${messageOf(e)}`];
@@ -46,7 +56,7 @@ async function takeSurvey(skip: string[]): Promise<PackSurvey> {
     shape,
     shapeProblems: problems,
     calls: [...presentCalls(shape)],
-    imports: importNames(init.module),
+    imports: importNames(pack.module),
     abiVersion: null,
     registerStatus: null,
     surveyError: null,
@@ -57,7 +67,7 @@ async function takeSurvey(skip: string[]): Promise<PackSurvey> {
   if (skip.includes('instantiate')) return { ...s, surveyError: 'instantiation did not return (see harness.timeout)' };
   let host: CheckedWasmHost;
   try {
-    host = CheckedWasmHost.instantiate(init.module, { guard });
+    host = CheckedWasmHost.instantiate(pack.module, { guard });
   } catch (e) {
     s.surveyError = messageOf(e);
     return s;
@@ -70,7 +80,7 @@ async function takeSurvey(skip: string[]): Promise<PackSurvey> {
     if (s.calls.includes('register') && !skip.includes(WASM_EXPORTS.register)) s.registerStatus = host.register();
   } catch {}
   for (const reg of host.ledger.registrations) {
-    const d = decodeRegistration(reg, init.options.profile);
+    const d = decodeRegistration(reg, pack.options.profile);
     if ('template' in d) s.templates.push(d.template);
     else s.metadataProblems.push(d.problem);
   }
@@ -81,13 +91,13 @@ function context(s: PackSurvey, checks: readonly string[]): PropertyContext {
   // A register that hung in the survey is not called again: properties that need no template still run.
   const registers = s.calls.includes('register') && !s.skipped.includes(WASM_EXPORTS.register);
   return {
-    module: init.module,
+    module: pack.module,
     survey: s,
-    options: init.options,
+    options: pack.options,
     checks,
     guard,
     fresh(opts = {}) {
-      const host = CheckedWasmHost.instantiate(init.module, { guard, watchBlocks: opts.watchBlocks });
+      const host = CheckedWasmHost.instantiate(pack.module, { guard, watchBlocks: opts.watchBlocks });
       if (opts.register !== false && registers) host.register();
       return host;
     },
@@ -113,12 +123,21 @@ function runProperty(id: WasmPropertyId): Outcome {
 }
 
 parentPort!.on('message', async (msg: ToWorker) => {
+  const t0 = performance.now();
+  take(msg.pack);
   if (msg.type === 'survey') {
-    survey = await takeSurvey(msg.skip);
-    parentPort!.postMessage({ type: 'survey', survey } satisfies FromWorker);
+    survey = await takeSurvey(msg.skip, msg.bytes);
+    const profile = PROFILING ? { phases: { ...takePhases(), totalMs: performance.now() - t0 } } : {};
+    parentPort!.postMessage({ type: 'survey', survey, ...profile } satisfies FromWorker);
     return;
   }
-  const t0 = performance.now();
+  survey = msg.survey; // a worker started before the survey was taken learns it here
   const outcome = runProperty(msg.id);
-  parentPort!.postMessage({ type: 'result', id: msg.id, outcome, durationMs: performance.now() - t0 } satisfies FromWorker);
+  const durationMs = performance.now() - t0;
+  let phases: PhaseTimes | undefined;
+  if (PROFILING) {
+    phases = { ...takePhases(), totalMs: durationMs };
+    if (phases.fcRuns === 0) phases.bodyMs = durationMs; // a single check: all of it is the body
+  }
+  parentPort!.postMessage({ type: 'result', id: msg.id, outcome, durationMs, ...(phases ? { phases } : {}) } satisfies FromWorker);
 });

@@ -7,6 +7,7 @@ import { CallGuard, GUARDED_CALLS, describeCall, type GuardedCall } from '../../
 import { HarnessRefusal, PackTrap } from '../../abi/errors.ts';
 import { Ledger, type Block } from './ledger.ts';
 import { importsFor } from './stub-imports.ts';
+import { PROFILING, phases } from './phase-clock.ts';
 
 type Fn = (...args: number[]) => number | undefined;
 
@@ -122,6 +123,7 @@ export class CheckedWasmHost {
       ledger.registrations.push({ index: ledger.registrations.length, ptr: p, len: n, factoryId: factoryId >>> 0, bytes });
     };
     guard.enter(C.instantiate, 0);
+    const t0 = PROFILING ? performance.now() : 0;
     let instance: WebAssembly.Instance;
     try {
       const imports = importsFor(module, record);
@@ -131,6 +133,7 @@ export class CheckedWasmHost {
       throw new PackTrap('instantiating the module', e, 'instantiate');
     } finally {
       guard.leave();
+      if (PROFILING) phases.instantiateMs += performance.now() - t0;
     }
     opts.instrumentation?.onInstance(instance);
     const host = new CheckedWasmHost(instance, ledger, guard, opts.watchBlocks ?? true);
@@ -154,6 +157,7 @@ export class CheckedWasmHost {
    */
   private call(name: number, f: Fn, argc: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, extraBudgetMs = 0): number {
     this.guard.enter(name, argc, a0, a1, a2, a3, a4, extraBudgetMs);
+    const t0 = PROFILING ? performance.now() : 0;
     let r: number | undefined;
     try {
       // Exact arity: V8 inlines a JS-to-wasm call only when the argument count matches.
@@ -163,16 +167,24 @@ export class CheckedWasmHost {
     } finally {
       this.guard.leave();
     }
+    const t1 = PROFILING ? performance.now() : 0;
     const mem = this.mem();
     const ledger = this.ledger;
     if (ledger.sampleEvery === 0) ledger.calls++;
     else ledger.sample(mem.length);
     if (this.watch && ledger.blocks.length !== 0) this.verifyBlocks(mem, name, argc, a0, a1, a2, a3, a4);
+    if (PROFILING) {
+      phases.packMs += t1 - t0;
+      phases.checkMs += performance.now() - t1;
+      phases.packCalls++;
+    }
     return r === undefined ? 0 : r;
   }
 
   private verifyBlocks(mem: Uint8Array, name: number, argc: number, a0: number, a1: number, a2: number, a3: number, a4: number): void {
-    for (const b of this.ledger.blocks) {
+    const blocks = this.ledger.blocks;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!; // an indexed loop: no iterator object on the hot path
       const want = b.expected;
       if (want === null || b.ptr + want.length > mem.length || sameBytes(mem, b.ptr, want)) continue;
       const got = mem.subarray(b.ptr, b.ptr + want.length);
