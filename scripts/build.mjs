@@ -22,11 +22,9 @@ const run = (args) => execFileSync(process.execPath, args, { cwd: ROOT, stdio: [
 rmSync(DIST, { recursive: true, force: true });
 run([join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc'), '-p', 'tsconfig.build.json', ...tscExtra]);
 // Copied as they are: plain modules the compiled code starts by path, and data.
-for (const f of ['bin/packcheck.js', 'harness/run/wasm-worker-entry.mjs', 'harness/run/host-worker-entry.mjs', 'harness/run/native-child-entry.mjs', 'harness/run/diff/wasm-observer-entry.mjs', 'harness/run/diff/native-observer-entry.mjs', 'harness/kernel/own-module.mjs', 'harness/fuzz/fuzz-worker-entry.mjs', 'harness/hosts/native/alloc-tracker.c', 'harness/hosts/native/probes/probe-pack.c']) {
+for (const f of ['bin/packcheck.js', 'harness/run/wasm-worker-entry.mjs', 'harness/run/host-worker-entry.mjs', 'harness/run/native-child-entry.mjs', 'harness/run/corpus-child-entry.mjs', 'harness/run/diff/wasm-observer-entry.mjs', 'harness/run/diff/native-observer-entry.mjs', 'harness/kernel/own-module.mjs', 'harness/fuzz/fuzz-worker-entry.mjs', 'harness/hosts/native/alloc-tracker.c', 'harness/hosts/native/probes/probe-pack.c']) {
   mkdirSync(dirname(join(DIST, f)), { recursive: true });
   copyFileSync(join(ROOT, f), join(DIST, f));
 }
-// The warm corpus child's entry (harness/run/corpus.ts starts it by path).
-copyFileSync(join(ROOT, 'harness/run/corpus-child-entry.mjs'), join(DIST, 'harness/run/corpus-child-entry.mjs'));
 chmodSync(join(DIST, 'bin/packcheck.js'), 0o755);
 run(['--import', 'tsx', 'scripts/reference-packs.ts', join(DIST, 'reference-packs')]);
