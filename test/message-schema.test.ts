@@ -296,6 +296,15 @@ describe('classifyPayload: the payload row', () => {
   it('an invalid Message beats an open one', () => {
     expect(p('{"input":{"a":{"type":"Flow","data":null},"b":{"type":"Float","data":true}}}').verdict).toBe('invalid');
   });
+  it('a repeated member inside an ignored top-level member is open: the dropped occurrence may hold what serde rejects', () => {
+    // Found by packcheck fuzz on both reference packs (they answer -3): the first "self.height" holds a lone surrogate, the second wins the parse.
+    const found = '{"atMis":{"self.height":{"data":{"network_id":"\\udac2"}},"self.height":{}}}';
+    expect(classifyPayloadBytes(enc.encode(found))).toMatchObject({ verdict: 'open', reason: expect.stringMatching(/extra member "atMis" has a repeated member inside/) });
+    // Inside a Message's extra member too; without the repetition the same shapes stay valid.
+    expect(p('{"input":{"a":{"type":"Flow","x":{"k":1,"k":2}}}}').verdict).toBe('open');
+    expect(p('{"atMis":{"self.height":{}}}').verdict).toBe('valid');
+    expect(p('{"input":{"a":{"type":"Flow","x":{"k":1}}}}').verdict).toBe('valid');
+  });
   it('classifyPayloadBytes: not UTF-8, empty and not JSON are invalid', () => {
     expect(classifyPayloadBytes(new Uint8Array()).verdict).toBe('invalid');
     expect(classifyPayloadBytes(Uint8Array.from([0x7b, 0x22, 0xc0, 0xaf, 0x22, 0x3a, 0x31, 0x7d])).reason).toContain('UTF-8');

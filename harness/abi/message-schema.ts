@@ -311,6 +311,17 @@ function deepHasLoneSurrogate(v: unknown): boolean {
   return false;
 }
 
+/**
+ * A member repeated anywhere inside `v`. Parsing keeps the last occurrence, so
+ * what an earlier one held (an escaped lone surrogate, say, which serde_json
+ * rejects even in a value it ignores) is out of sight: such a value is open.
+ */
+function deepHasDuplicates(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(deepHasDuplicates);
+  if (isObject(v)) return (duplicateMembersOf(v)?.size ?? 0) > 0 || Object.values(v).some(deepHasDuplicates);
+  return false;
+}
+
 /** A short description of a JSON value for reasons: `string "5"`, `number 1.5`, `an array`, … */
 export function describeJson(v: unknown): string {
   if (v === undefined) return 'nothing (member missing)';
@@ -347,7 +358,7 @@ export function jsonTypeOf(v: unknown): 'missing' | 'null' | 'bool' | 'number' |
  * a repeated required member makes the whole object open (which value a pack
  * sees is up to its parser); extra members are tolerated, but an extra member
  * that repeats, or that carries an escaped lone surrogate (in its name or
- * anywhere in its value), is open.
+ * anywhere in its value) or a repeated member anywhere inside, is open.
  */
 function memberChecks(obj: JsonObject, required: readonly string[], label: string): { cap?: string; extras: Classification } {
   const dups = duplicateMembersOf(obj);
@@ -358,6 +369,7 @@ function memberChecks(obj: JsonObject, required: readonly string[], label: strin
     if (dups?.has(k)) extras.push(open(`${label}: member ${JSON.stringify(k)} repeats (duplicate members are left open)`));
     else if (hasLoneSurrogate(k) || deepHasLoneSurrogate(v))
       extras.push(open(`${label}: extra member ${JSON.stringify(k)} carries an escaped lone surrogate (left open)`));
+    else if (deepHasDuplicates(v)) extras.push(open(`${label}: extra member ${JSON.stringify(k)} has a repeated member inside (duplicate members are left open)`));
   }
   return {
     cap: requiredDup !== undefined ? `${label}: member ${JSON.stringify(requiredDup)} repeats (duplicate members are left open)` : undefined,
