@@ -3,7 +3,7 @@
 // number of executions with the right catalog id, the plain battery does
 // not, the reference pack yields nothing, the dictionary and CmpLog each
 // matter, artifacts replay, hangs are findings and the campaign goes on.
-// Budgets are executions (--max-execs), never wall time.
+// Budgets are executions (--runs), never wall time.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,7 @@ async function fuzz(pack: string, execs: number, ...extra: string[]): Promise<{ 
   const dir = mkdtempSync(join(tmpdir(), 'pc-fuzz-'));
   const json = join(dir, 'fuzz.json');
   const artifacts = join(dir, 'artifacts');
-  const r = await cli('fuzz', pack, '--max-execs', String(execs), '--seed', '1', '--artifacts', artifacts, '--json', json, '--timeout-ms', '500', ...extra);
+  const r = await cli('fuzz', pack, '--runs', String(execs), '--seed', '1', '--artifacts', artifacts, '--json', json, '--timeout-ms', '500', ...extra);
   return { code: r.code, report: JSON.parse(readFileSync(json, 'utf8')) as Fuzz1, stdout: r.stdout, artifacts };
 }
 
@@ -77,13 +77,13 @@ describe('instrumentation', () => {
 });
 
 describe('campaigns', () => {
-  it('finds the CmpLog-only defect (a name assembled at run time and compared by a memcmp-like call, an XORed number) within 2000 executions, as wasm.run.valid-payload; --no-cmplog does not, with the same budget', async () => {
+  it('finds the CmpLog-only defect (a name assembled at run time and compared by a memcmp-like call, an XORed number) within 4000 executions, as wasm.run.valid-payload; --no-cmplog does not, with the same budget', async () => {
     const pack = await buildFuzzTarget('cmplog');
-    const on = await fuzz(pack, 2000);
+    const on = await fuzz(pack, 4000);
     expect(on.code).toBe(1);
     const hit = on.report.findings.find((f) => f.id === 'wasm.run.valid-payload');
     expect(hit, JSON.stringify(on.report.findings.map((f) => f.id))).toBeDefined();
-    expect(hit!.foundAtExec).toBeLessThanOrEqual(2000);
+    expect(hit!.foundAtExec).toBeLessThanOrEqual(4000);
     expect(hit!.message).toContain('memory access out of bounds');
     // Minimised: one tick, the magic port and number, nothing else.
     expect(hit!.input.ticks).toHaveLength(1);
@@ -97,17 +97,17 @@ describe('campaigns', () => {
     const reference = await buildWat(WAT_REFERENCE, 'wat-reference');
     expect((await cli('replay', reference, hit!.artifact)).code).toBe(0);
 
-    const off = await fuzz(pack, 2000, '--no-cmplog');
+    const off = await fuzz(pack, 4000, '--no-cmplog');
     expect(off.report.findings.filter((f) => f.input.ticks.some((t) => typeof t === 'string' && t.includes('k7Qx2Z')))).toEqual([]);
     expect(off.code).toBe(0);
   }, 90_000);
 
-  it('finds the dictionary defect (a port name from a data segment compared byte by byte, and a compared constant) within 16000 executions; --no-dict does not, with the same budget', async () => {
+  it('finds the dictionary defect (a port name from a data segment compared byte by byte, and a compared constant) within 30000 executions; --no-dict does not, with the same budget', async () => {
     const pack = await buildFuzzTarget('magic');
-    const [on, off] = await Promise.all([fuzz(pack, 16000), fuzz(pack, 16000, '--no-dict')]);
+    const [on, off] = await Promise.all([fuzz(pack, 30000), fuzz(pack, 30000, '--no-dict')]);
     const hit = on.report.findings.find((f) => f.id === 'wasm.run.valid-payload');
     expect(hit, JSON.stringify(on.report.findings.map((f) => f.id))).toBeDefined();
-    expect(hit!.foundAtExec).toBeLessThanOrEqual(16000);
+    expect(hit!.foundAtExec).toBeLessThanOrEqual(30000);
     expect(hit!.message).toContain('unreachable');
     expect(hit!.input.ticks).toHaveLength(1);
     expect(hit!.input.ticks[0]).toMatch(/^\{"input":\{"zebra9":\{("type":"(Integer|Float)","data":464371934|"data":464371934,"type":"(Integer|Float)")\}\}\}$/);
@@ -117,11 +117,11 @@ describe('campaigns', () => {
 
   it('finds the stateful defect (17, 42, 99 on one instance, then a write into the payload block) as wasm.alloc.integrity, minimised to those three ticks', async () => {
     const pack = await buildFuzzTarget('stateful');
-    const r = await fuzz(pack, 5000);
+    const r = await fuzz(pack, 10000);
     expect(r.code).toBe(1);
     const hit = r.report.findings.find((f) => f.id === 'wasm.alloc.integrity');
     expect(hit, JSON.stringify(r.report.findings.map((f) => f.id))).toBeDefined();
-    expect(hit!.foundAtExec).toBeLessThanOrEqual(5000);
+    expect(hit!.foundAtExec).toBeLessThanOrEqual(10000);
     expect(hit!.message).toContain('the payload block');
     expect(hit!.input.ticks.map((t) => /"data":(\d+)/.exec(String(t))?.[1])).toEqual(['17', '42', '99']);
     const replay = await cli('replay', pack, hit!.artifact);

@@ -71,8 +71,9 @@ export class FuzzLane {
     return { index, kind: 'crash', call: v.call, why: v.why };
   }
 
-  async runBatch(inputs: FuzzInput[], cmplog: boolean[]): Promise<Extract<FromFuzzWorker, { type: 'batch' }> | CutOff> {
-    const a = await this.ask({ type: 'batch', inputs, cmplog });
+  /** Runs inputs on the instrumented module; `traces` as ToFuzzWorker says. */
+  async runBatch(inputs: FuzzInput[], cmplog: boolean[], traces: 'novel' | 'all' = 'novel'): Promise<Extract<FromFuzzWorker, { type: 'batch' }> | CutOff> {
+    const a = await this.ask({ type: 'batch', inputs, cmplog, traces });
     return 'kind' in a || a.type === 'batch' ? a : { index: 0, kind: 'crash', call: null, why: 'the fuzz worker answered out of turn' };
   }
 
