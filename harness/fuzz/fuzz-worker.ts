@@ -39,7 +39,9 @@ export const REFRESH_EVERY = 1000;
 
 /**
  * `traces`: 'novel' answers the traces of inputs that set a bucket bit this
- * worker had not seen (the campaign), 'all' every input's (a merge).
+ * worker had not seen (the campaign), 'all' every input's, each measured on a
+ * fresh module instance (a merge: an input's coverage must not depend on what
+ * ran before it).
  */
 export type ToFuzzWorker = { type: 'start' } | { type: 'batch'; inputs: FuzzInput[]; cmplog: boolean[]; traces: 'novel' | 'all' } | { type: 'judge'; inputs: FuzzInput[] } | { type: 'answers'; inputs: FuzzInput[]; instrumented: boolean };
 
@@ -106,7 +108,7 @@ function batch(inputs: FuzzInput[], cmplog: boolean[], traces: 'novel' | 'all'):
     guard.countRun();
     const withCmp = (cmplog[i] ?? false) && persistentCmplog !== null;
     r.begin(withCmp);
-    const v = (withCmp ? persistentCmplog! : persistent!).run(inputs[i]!);
+    const v = (withCmp ? persistentCmplog! : persistent!).run(inputs[i]!, traces === 'all');
     if (r.finish() || traces === 'all') novel.push({ index: i, trace: r.sparse() });
     if (withCmp) cmp.push({ index: i, finds: r.cmpFinds() });
     if (!v) continue;

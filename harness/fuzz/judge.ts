@@ -181,10 +181,11 @@ export class PersistentJudge {
     private readonly refreshEvery: number,
   ) {}
 
-  run(input: FuzzInput): Violated | null {
+  /** `fresh`: on a new module instance (a merge measures each input alone, so its coverage is the input's own). */
+  run(input: FuzzInput, fresh = false): Violated | null {
     const template = this.setup.templates.find((t) => t.name === input.template);
     if (!template) return null;
-    if (!this.host || this.uses >= this.refreshEvery) {
+    if (!this.host || fresh || this.uses >= this.refreshEvery) {
       this.host = null;
       this.uses = 0;
       try {
