@@ -155,6 +155,8 @@ export interface Parsed {
   expect: string[];
   baseline?: string;
   writeExpect?: string;
+  /** --inputs DIR: saved fuzz inputs replayed through the oracles (wasm packs). */
+  inputs?: string;
   /** `host --native`: the adapter is an executable around a native loader. */
   native?: boolean;
 }
@@ -179,6 +181,7 @@ const OPTIONS = {
   expect: { type: 'string', multiple: true },
   baseline: { type: 'string' },
   'write-expect': { type: 'string' },
+  inputs: { type: 'string' },
   native: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   list: { type: 'boolean' },
@@ -227,6 +230,7 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard takes K/N with 1 <= K <= N, such as 1/2; got ${JSON.stringify(values.shard)}`);
     shard = { index: Number(m[1]), count: Number(m[2]) };
   }
+  if (values.inputs !== undefined && (positionals.length !== 1 || ['host', 'compare', 'merge'].includes(positionals[0]!) || shard || isDirectory(positionals[0]!))) throw new UsageError('--inputs DIR goes with one .wasm pack: packcheck PACK --inputs DIR');
   if (values.native && positionals[0] !== 'host') throw new UsageError('--native goes with host: packcheck host --native ADAPTER --expect-abi N');
   if (values['expect-abi'] !== undefined && values['rustc-vv'] !== undefined) throw new UsageError('give --expect-abi or --rustc-vv, not both');
   let expectAbi: number | null = intArg('expect-abi', values['expect-abi'], 0, 0xffffffff) ?? null;
@@ -259,6 +263,7 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
     expect: values.expect ?? [],
     baseline: values.baseline,
     writeExpect: values['write-expect'],
+    inputs: values.inputs,
     jobs: intArg('jobs', values.jobs, 1, 64) ?? availableParallelism(),
     seedGiven: seed !== undefined,
     native: values.native ?? false,

@@ -1,33 +1,20 @@
 // packcheck fuzz, round two: --expect for known findings, --runs (and its
 // alias --max-execs), --dict files, --merge of corpora, --html. Budgets are
 // executions, never wall time.
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
 import { buildFuzzTarget } from './fuzz-targets.ts';
+import { cli } from './fuzz-support.ts';
 import { DictFileError, parseDictFile } from '../harness/fuzz/dictionary.ts';
 import { FuzzLane } from '../harness/fuzz/lane.ts';
 import { measure, readCorpusFiles, type CorpusFile } from '../harness/fuzz/merge.ts';
 import type { InstrumentedPack } from '../harness/fuzz/fuzz-worker.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../bin/packcheck.js', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 
 interface Finding {
   id: string;

@@ -4,32 +4,19 @@
 // not, the reference pack yields nothing, the dictionary and CmpLog each
 // matter, artifacts replay, hangs are findings and the campaign goes on.
 // Budgets are executions (--runs), never wall time.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
 import { buildFuzzTarget } from './fuzz-targets.ts';
+import { BIN, cli } from './fuzz-support.ts';
 import { FuzzLane } from '../harness/fuzz/lane.ts';
 import { payloadOf, type FuzzInput } from '../harness/fuzz/input.ts';
 import { prng, Mutator } from '../harness/fuzz/mutate.ts';
 import { TokenBag } from '../harness/fuzz/dictionary.ts';
 import { bucket } from '../harness/fuzz/coverage.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../bin/packcheck.js', import.meta.url).pathname;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 
 interface Fuzz1 {
   schema: string;
@@ -129,12 +116,29 @@ describe('campaigns', () => {
     expect(replay.stdout).toContain('FAIL  wasm.alloc.integrity');
   }, 90_000);
 
-  it('the plain battery (--runs 100, seed 1) finds none of the three defects: they need feedback', async () => {
-    const packs = await Promise.all((['magic', 'cmplog', 'stateful'] as const).map((t) => buildFuzzTarget(t)));
+  it('the plain battery (--runs 100, seeds 1-3) finds none of the four defects: they need feedback', async () => {
+    const packs = await Promise.all((['magic', 'cmplog', 'stateful', 'nesting'] as const).map((t) => buildFuzzTarget(t)));
     // Every property that runs payloads (the 1-16 MiB one aside: it draws no Messages).
-    const runs = await Promise.all(packs.map((p) => cli(p, '--runs', '100', '--seed', '1', '-q', '--only', 'wasm.run,wasm.alloc.integrity,wasm.instance.model', '--skip', 'wasm.run.large-payload')));
-    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
-  }, 90_000);
+    for (const seed of ['1', '2', '3']) {
+      const runs = await Promise.all(packs.map((p) => cli(p, '--runs', '100', '--seed', seed, '-q', '--only', 'wasm.run,wasm.alloc.integrity,wasm.instance.model', '--skip', 'wasm.run.large-payload')));
+      expect(runs.map((r) => r.code), `seed ${seed}`).toEqual([0, 0, 0, 0]);
+    }
+  }, 180_000);
+
+  it('the nesting target traps on data bytes nested 6 deep and not 5 (its planted defect, replayed)', async () => {
+    const pack = await buildFuzzTarget('nesting');
+    const dir = mkdtempSync(join(tmpdir(), 'pc-nest-'));
+    const bytes = (depth: number) => [...'['.repeat(depth)].map(() => 91).concat([49], Array(depth).fill(93));
+    const codes: number[] = [];
+    for (const depth of [5, 6]) {
+      const file = join(dir, `d${depth}.json`);
+      writeFileSync(file, JSON.stringify({ template: 'wat.echo', ticks: [JSON.stringify({ input: { in: { type: 'Object', data: { data: bytes(depth) } } } })] }));
+      const r = await cli('replay', pack, file);
+      codes.push(r.code);
+      if (r.code) expect(r.stdout).toContain('FAIL  wasm.run.valid-payload');
+    }
+    expect(codes).toEqual([0, 1]);
+  }, 60_000);
 
   it('a hanging input is a harness.timeout finding and the campaign goes on to its budget', async () => {
     const pack = await buildFuzzTarget('hang');

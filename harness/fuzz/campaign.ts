@@ -45,6 +45,8 @@ export interface CampaignOptions {
    * used. Default true.
    */
   feedback?: boolean;
+  /** The benchmark's time-to-find: stop at the first finding with this id. */
+  stopOnFinding?: string;
   /** Called after every batch (the progress line). */
   onProgress?: (s: CampaignStats) => void;
   /** Called as each finding's artifact is written (a campaign stopped from outside still reports it). */
@@ -68,6 +70,8 @@ export interface Finding {
   replay: string;
   /** Executions the campaign had made when it first met this finding. */
   foundAtExec: number;
+  /** Milliseconds since the campaign started (instrumenting included) when it first met it. */
+  foundAtMs: number;
   site: string;
 }
 
@@ -214,7 +218,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   let unconfirmed = 0;
 
   const stats = (): CampaignStats => ({ execs, edges: covered, totalEdges: instrumented.edges, corpus: corpus.length, findings: findings.length, ms: performance.now() - t0 });
-  const timeUp = () => (o.timeS !== null && performance.now() - t0 >= o.timeS * 1000) || (o.maxExecs !== null && execs >= o.maxExecs);
+  const timeUp = () => (o.timeS !== null && performance.now() - t0 >= o.timeS * 1000) || (o.maxExecs !== null && execs >= o.maxExecs) || (o.stopOnFinding !== undefined && findings.some((f) => f.id === o.stopOnFinding));
 
   /** Whether a trace sets a bucket bit no input set before (and records it). */
   const novel = (trace: SparseTrace): boolean => {
@@ -235,9 +239,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const key = `${v.id}\n${v.site}`;
     if (seenKeys.has(key)) return;
     seenKeys.add(key);
+    const foundAtMs = Math.round(performance.now() - t0);
     const small = v.id === 'harness.timeout' ? { input: await minimiseHang(input, plain, 6), violated: v, execs: 0 } : await minimise(input, v, { lane: plain, budget: MINIMISE_BUDGET });
     const artifact = writeArtifact(o.artifactsDir, { pack: { path: o.pack.path, sha256: o.pack.sha256 }, id: v.id, message: small.violated.message, input: small.input });
-    const finding = { id: v.id, message: small.violated.message, artifact, input: small.input, replay: replayCommand(o.pack.path, artifact), foundAtExec: foundAt, site: v.site };
+    const finding = { id: v.id, message: small.violated.message, artifact, input: small.input, replay: replayCommand(o.pack.path, artifact), foundAtExec: foundAt, foundAtMs, site: v.site };
     findings.push(finding);
     o.onFinding?.(finding);
   };

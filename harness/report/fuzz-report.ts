@@ -38,7 +38,7 @@ export function fuzzReport(pack: { path: string; sha256: string; templates: Temp
     options,
     stats: { execs: r.stats.execs, execsPerSec: r.stats.execsPerSec, edges: r.stats.edges, corpus: r.stats.corpus, durationMs: r.stats.durationMs, unconfirmed: r.stats.unconfirmed, dictionary: r.stats.dictionary },
     coverage: r.coverage,
-    findings: r.findings.map((f) => ({ id: f.id, message: f.message, artifact: f.artifact, input: f.input, replay: f.replay, foundAtExec: f.foundAtExec, site: f.site, ...(expected.has(f) ? { expected: true as const, expectation: expected.get(f)! } : {}) })),
+    findings: r.findings.map((f) => ({ id: f.id, message: f.message, artifact: f.artifact, input: f.input, replay: f.replay, foundAtExec: f.foundAtExec, foundAtMs: f.foundAtMs, site: f.site, ...(expected.has(f) ? { expected: true as const, expectation: expected.get(f)! } : {}) })),
     ...(expectations ? { expectations } : {}),
     exitCode,
   };
