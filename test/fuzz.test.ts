@@ -36,7 +36,7 @@ async function fuzz(pack: string, execs: number, ...extra: string[]): Promise<{ 
 }
 
 describe('instrumentation', () => {
-  it('changes no answer of the reference pack: same statuses and results, instrumented and not, on 300 mutated inputs', async () => {
+  it('changes no answer of the reference pack: same statuses and results, uninstrumented, edge build and CmpLog build, on 300 mutated inputs', async () => {
     const path = await buildWat(WAT_REFERENCE, 'wat-reference');
     const bytes = readFileSync(path);
     const rand = prng(7);
@@ -51,9 +51,12 @@ describe('instrumentation', () => {
     const fuzzed = await FuzzLane.open({ bytes, timeoutMs: 2000, profile: 'sdk', plain: false, cmplog: true, instrumented: null });
     const a = await plain.answers(inputs);
     const b = await fuzzed.answers(inputs, true);
+    const c = await fuzzed.answers(inputs, 'cmplog');
     await Promise.all([plain.close(), fuzzed.close()]);
     expect(Array.isArray(a) && a.length).toBe(inputs.length);
     expect(b).toEqual(a);
+    // The CmpLog build (comparisons recorded) answers the same too.
+    expect(c).toEqual(a);
     // The answers are not all alike: the inputs did reach different paths.
     expect(new Set((a as string[]).map((x) => x.split(' ')[0])).size).toBeGreaterThan(1);
   }, 60_000);

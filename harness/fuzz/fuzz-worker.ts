@@ -43,7 +43,7 @@ export const REFRESH_EVERY = 1000;
  * fresh module instance (a merge: an input's coverage must not depend on what
  * ran before it).
  */
-export type ToFuzzWorker = { type: 'start' } | { type: 'batch'; inputs: FuzzInput[]; cmplog: boolean[]; traces: 'novel' | 'all' } | { type: 'judge'; inputs: FuzzInput[] } | { type: 'answers'; inputs: FuzzInput[]; instrumented: boolean };
+export type ToFuzzWorker = { type: 'start' } | { type: 'batch'; inputs: FuzzInput[]; cmplog: boolean[]; traces: 'novel' | 'all' } | { type: 'judge'; inputs: FuzzInput[] } | { type: 'answers'; inputs: FuzzInput[]; instrumented: boolean | 'cmplog' };
 
 export interface BatchFinding {
   index: number;
@@ -64,6 +64,7 @@ let reader: CoverageReader | null = null;
 let persistent: PersistentJudge | null = null;
 /** Runs the inputs asked for with CmpLog (null: CmpLog off, they run on `persistent`). */
 let persistentCmplog: PersistentJudge | null = null;
+let cmplogSetup: JudgeSetup | null = null;
 
 /** The templates the pack registers, from a fresh plain instance. */
 function survey(module: WebAssembly.Module): Template[] {
@@ -92,7 +93,10 @@ async function start(): Promise<FromFuzzWorker> {
   reader = new CoverageReader(inst.edges, inst.cmpSites);
   fuzzSetup = { module: new WebAssembly.Module(inst.bytes as Uint8Array<ArrayBuffer>), templates, guard, instrumentation: reader.hookFor('edges') };
   persistent = new PersistentJudge(fuzzSetup, REFRESH_EVERY);
-  if (inst.cmplogBytes) persistentCmplog = new PersistentJudge({ module: new WebAssembly.Module(inst.cmplogBytes as Uint8Array<ArrayBuffer>), templates, guard, instrumentation: reader.hookFor('cmplog') }, REFRESH_EVERY);
+  if (inst.cmplogBytes) {
+    cmplogSetup = { module: new WebAssembly.Module(inst.cmplogBytes as Uint8Array<ArrayBuffer>), templates, guard, instrumentation: reader.hookFor('cmplog') };
+    persistentCmplog = new PersistentJudge(cmplogSetup, REFRESH_EVERY);
+  }
   return { type: 'ready', templates, instrumented: made ? inst : null };
 }
 
@@ -127,8 +131,8 @@ parentPort!.on('message', async (msg: ToFuzzWorker) => {
   else if (msg.type === 'batch') {
     parentPort!.postMessage(batch(msg.inputs, msg.cmplog, msg.traces));
   } else if (msg.type === 'answers') {
-    const setup = msg.instrumented ? fuzzSetup! : plainSetup!;
-    parentPort!.postMessage({ type: 'answers', answers: msg.inputs.map((i) => answersOf(setup, i)) } satisfies FromFuzzWorker);
+    const setup = msg.instrumented === 'cmplog' ? cmplogSetup : msg.instrumented ? fuzzSetup : plainSetup;
+    parentPort!.postMessage({ type: 'answers', answers: msg.inputs.map((i) => (setup ? answersOf(setup, i) : 'no such build in this worker')) } satisfies FromFuzzWorker);
   } else {
     const verdicts = msg.inputs.map((input) => {
       guard.countRun();
