@@ -219,3 +219,4 @@ else {
     console.log(`    packcheck ${flag}: sources through tsx ${s.toFixed(0)} ms, built JavaScript ${b.toFixed(0)} ms, built/sources ${(b / s).toFixed(2)} (target < 0.33)`);
   }
 }
+await import('./fuzz.ts'); // the fuzzing figures (bench/fuzz.ts, issue #10)

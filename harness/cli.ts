@@ -29,6 +29,7 @@ Usage: packcheck [PACK] [options]                 one pack: .wasm, .so or .rflpa
        packcheck host --native ADAPTER --expect-abi N   a native (vtable ABI) loader, through its adapter executable
        packcheck diff OLD NEW [options]         two builds of one pack, on the same inputs
        packcheck fuzz PACK [fuzz options]       coverage-guided fuzz campaign on a .wasm pack (fuzz@1)
+       packcheck fuzz PACK --merge OUT IN…      merge fuzz corpora (libFuzzer -merge=1)
        packcheck replay PACK ARTIFACT           re-run a fuzz artifact (exit 1: still fails, 0: fixed)
   The kind of pack is told by its magic bytes: \\0asm (wasm ABI), ELF (vtable ABI) or a zip (.rflpack).
   \`host ADAPTER\` checks a JS wasm-pack host instead: ADAPTER is a module whose default
@@ -92,17 +93,29 @@ under mock-host schedules); each difference shrunk, with a replay line.
   Exit 1 when a difference is not allowed.
 
 Fuzz options (packcheck fuzz PACK):
-  --time S            campaign length in seconds (default 60; with --max-execs alone, none)
-  --max-execs N       stop after N executions (deterministic with --jobs 1 and --seed)
+  --time S            campaign length in seconds (default 60; with --runs alone, none)
+  --runs N            stop after N executions (deterministic with --jobs 1 and --seed);
+                      --max-execs N is the same limit
   --seed S            seed of the mutator (default: random, printed)
   --jobs N            worker lanes sharing one corpus (default 1)
   --corpus DIR        start from the inputs in DIR and save the corpus there
   --artifacts DIR     where findings are written (default ./packcheck-artifacts)
   --json FILE         write the packcheck/fuzz@1 report
+  --html FILE         write a self-contained HTML page: coverage over time, findings, replay lines
+  --dict FILE         an AFL/libFuzzer dictionary (name="value" or "value" lines, \\xNN escapes),
+                      merged with the one harvested from the module
+  --expect FILE       known findings (packcheck/expect@1 entries with "finding": the artifact
+                      hash; repeatable): marked expected, they do not fail the run
   --no-dict           no dictionary from the module (strings, compared constants)
   --no-cmplog         no comparison logging (operands, memcmp-like calls, input-to-state)
+  --no-feedback       no coverage feedback: inputs generated afresh by the Message
+                      arbitraries (the baseline the feedback is measured against)
   --timeout-ms T      limit per pack call (default ${DEFAULTS.timeoutMs}); a hang is a harness.timeout finding
-  Exit 1 when there is a finding, 0 when none, 2 when the campaign cannot start (a native pack).
+  Exit 1 when there is a finding not expected, 0 when none, 2 when the campaign cannot start (a native pack).
+packcheck fuzz PACK --merge OUT_DIR IN_DIR…   libFuzzer's -merge=1: the inputs of the IN_DIRs,
+                      smallest first, kept in OUT_DIR only where they add coverage
+packcheck PACK --inputs DIR   (wasm packs) also replay every saved corpus input and fuzz artifact
+                      in DIR through the oracles; one that fails an id fails that id's result
 
 Exit codes: 0 every result passed or was skipped; 1 something failed or errored
 (including a pack that hung or crashed); 2 bad arguments, or the pack is missing
@@ -142,6 +155,8 @@ export interface Parsed {
   expect: string[];
   baseline?: string;
   writeExpect?: string;
+  /** --inputs DIR: saved fuzz inputs replayed through the oracles (wasm packs). */
+  inputs?: string;
   /** `host --native`: the adapter is an executable around a native loader. */
   native?: boolean;
 }
@@ -166,6 +181,7 @@ const OPTIONS = {
   expect: { type: 'string', multiple: true },
   baseline: { type: 'string' },
   'write-expect': { type: 'string' },
+  inputs: { type: 'string' },
   native: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   list: { type: 'boolean' },
@@ -214,6 +230,7 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard takes K/N with 1 <= K <= N, such as 1/2; got ${JSON.stringify(values.shard)}`);
     shard = { index: Number(m[1]), count: Number(m[2]) };
   }
+  if (values.inputs !== undefined && (positionals.length !== 1 || ['host', 'compare', 'merge'].includes(positionals[0]!) || shard || isDirectory(positionals[0]!))) throw new UsageError('--inputs DIR goes with one .wasm pack: packcheck PACK --inputs DIR');
   if (values.native && positionals[0] !== 'host') throw new UsageError('--native goes with host: packcheck host --native ADAPTER --expect-abi N');
   if (values['expect-abi'] !== undefined && values['rustc-vv'] !== undefined) throw new UsageError('give --expect-abi or --rustc-vv, not both');
   let expectAbi: number | null = intArg('expect-abi', values['expect-abi'], 0, 0xffffffff) ?? null;
@@ -246,6 +263,7 @@ export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
     expect: values.expect ?? [],
     baseline: values.baseline,
     writeExpect: values['write-expect'],
+    inputs: values.inputs,
     jobs: intArg('jobs', values.jobs, 1, 64) ?? availableParallelism(),
     seedGiven: seed !== undefined,
     native: values.native ?? false,

@@ -11,7 +11,7 @@ const MEMBER_CHECKED = `        (if (i32.eqz (local.get $end)) (then (return (i3
 const ANSWER = `    (call $emit_success (local.get $entry) (local.get $out_ptr_ptr) (local.get $out_len_ptr)))
 )`;
 
-export type FuzzTarget = 'magic' | 'cmplog' | 'stateful' | 'hang';
+export type FuzzTarget = 'magic' | 'cmplog' | 'stateful' | 'hang' | 'nesting';
 
 export function fuzzTargetPatches(target: FuzzTarget): Patch[] {
   const wat = (f: string) => readFileSync(join(PACKS_DIR, 'wat', f), 'utf8');

@@ -3,33 +3,20 @@
 // number of executions with the right catalog id, the plain battery does
 // not, the reference pack yields nothing, the dictionary and CmpLog each
 // matter, artifacts replay, hangs are findings and the campaign goes on.
-// Budgets are executions (--max-execs), never wall time.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+// Budgets are executions (--runs), never wall time.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
 import { buildFuzzTarget } from './fuzz-targets.ts';
+import { BIN, cli } from './fuzz-support.ts';
 import { FuzzLane } from '../harness/fuzz/lane.ts';
 import { payloadOf, type FuzzInput } from '../harness/fuzz/input.ts';
 import { prng, Mutator } from '../harness/fuzz/mutate.ts';
 import { TokenBag } from '../harness/fuzz/dictionary.ts';
 import { bucket } from '../harness/fuzz/coverage.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../bin/packcheck.js', import.meta.url).pathname;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 
 interface Fuzz1 {
   schema: string;
@@ -44,12 +31,12 @@ async function fuzz(pack: string, execs: number, ...extra: string[]): Promise<{ 
   const dir = mkdtempSync(join(tmpdir(), 'pc-fuzz-'));
   const json = join(dir, 'fuzz.json');
   const artifacts = join(dir, 'artifacts');
-  const r = await cli('fuzz', pack, '--max-execs', String(execs), '--seed', '1', '--artifacts', artifacts, '--json', json, '--timeout-ms', '500', ...extra);
+  const r = await cli('fuzz', pack, '--runs', String(execs), '--seed', '1', '--artifacts', artifacts, '--json', json, '--timeout-ms', '500', ...extra);
   return { code: r.code, report: JSON.parse(readFileSync(json, 'utf8')) as Fuzz1, stdout: r.stdout, artifacts };
 }
 
 describe('instrumentation', () => {
-  it('changes no answer of the reference pack: same statuses and results, instrumented and not, on 300 mutated inputs', async () => {
+  it('changes no answer of the reference pack: same statuses and results, uninstrumented, edge build and CmpLog build, on 300 mutated inputs', async () => {
     const path = await buildWat(WAT_REFERENCE, 'wat-reference');
     const bytes = readFileSync(path);
     const rand = prng(7);
@@ -64,9 +51,12 @@ describe('instrumentation', () => {
     const fuzzed = await FuzzLane.open({ bytes, timeoutMs: 2000, profile: 'sdk', plain: false, cmplog: true, instrumented: null });
     const a = await plain.answers(inputs);
     const b = await fuzzed.answers(inputs, true);
+    const c = await fuzzed.answers(inputs, 'cmplog');
     await Promise.all([plain.close(), fuzzed.close()]);
     expect(Array.isArray(a) && a.length).toBe(inputs.length);
     expect(b).toEqual(a);
+    // The CmpLog build (comparisons recorded) answers the same too.
+    expect(c).toEqual(a);
     // The answers are not all alike: the inputs did reach different paths.
     expect(new Set((a as string[]).map((x) => x.split(' ')[0])).size).toBeGreaterThan(1);
   }, 60_000);
@@ -77,13 +67,13 @@ describe('instrumentation', () => {
 });
 
 describe('campaigns', () => {
-  it('finds the CmpLog-only defect (a name assembled at run time and compared by a memcmp-like call, an XORed number) within 2000 executions, as wasm.run.valid-payload; --no-cmplog does not, with the same budget', async () => {
+  it('finds the CmpLog-only defect (a name assembled at run time and compared by a memcmp-like call, an XORed number) within 4000 executions, as wasm.run.valid-payload; --no-cmplog does not, with the same budget', async () => {
     const pack = await buildFuzzTarget('cmplog');
-    const on = await fuzz(pack, 2000);
+    const on = await fuzz(pack, 4000);
     expect(on.code).toBe(1);
     const hit = on.report.findings.find((f) => f.id === 'wasm.run.valid-payload');
     expect(hit, JSON.stringify(on.report.findings.map((f) => f.id))).toBeDefined();
-    expect(hit!.foundAtExec).toBeLessThanOrEqual(2000);
+    expect(hit!.foundAtExec).toBeLessThanOrEqual(4000);
     expect(hit!.message).toContain('memory access out of bounds');
     // Minimised: one tick, the magic port and number, nothing else.
     expect(hit!.input.ticks).toHaveLength(1);
@@ -97,17 +87,17 @@ describe('campaigns', () => {
     const reference = await buildWat(WAT_REFERENCE, 'wat-reference');
     expect((await cli('replay', reference, hit!.artifact)).code).toBe(0);
 
-    const off = await fuzz(pack, 2000, '--no-cmplog');
+    const off = await fuzz(pack, 4000, '--no-cmplog');
     expect(off.report.findings.filter((f) => f.input.ticks.some((t) => typeof t === 'string' && t.includes('k7Qx2Z')))).toEqual([]);
     expect(off.code).toBe(0);
   }, 90_000);
 
-  it('finds the dictionary defect (a port name from a data segment compared byte by byte, and a compared constant) within 16000 executions; --no-dict does not, with the same budget', async () => {
+  it('finds the dictionary defect (a port name from a data segment compared byte by byte, and a compared constant) within 30000 executions; --no-dict does not, with the same budget', async () => {
     const pack = await buildFuzzTarget('magic');
-    const [on, off] = await Promise.all([fuzz(pack, 16000), fuzz(pack, 16000, '--no-dict')]);
+    const [on, off] = await Promise.all([fuzz(pack, 30000), fuzz(pack, 30000, '--no-dict')]);
     const hit = on.report.findings.find((f) => f.id === 'wasm.run.valid-payload');
     expect(hit, JSON.stringify(on.report.findings.map((f) => f.id))).toBeDefined();
-    expect(hit!.foundAtExec).toBeLessThanOrEqual(16000);
+    expect(hit!.foundAtExec).toBeLessThanOrEqual(30000);
     expect(hit!.message).toContain('unreachable');
     expect(hit!.input.ticks).toHaveLength(1);
     expect(hit!.input.ticks[0]).toMatch(/^\{"input":\{"zebra9":\{("type":"(Integer|Float)","data":464371934|"data":464371934,"type":"(Integer|Float)")\}\}\}$/);
@@ -117,11 +107,11 @@ describe('campaigns', () => {
 
   it('finds the stateful defect (17, 42, 99 on one instance, then a write into the payload block) as wasm.alloc.integrity, minimised to those three ticks', async () => {
     const pack = await buildFuzzTarget('stateful');
-    const r = await fuzz(pack, 5000);
+    const r = await fuzz(pack, 10000);
     expect(r.code).toBe(1);
     const hit = r.report.findings.find((f) => f.id === 'wasm.alloc.integrity');
     expect(hit, JSON.stringify(r.report.findings.map((f) => f.id))).toBeDefined();
-    expect(hit!.foundAtExec).toBeLessThanOrEqual(5000);
+    expect(hit!.foundAtExec).toBeLessThanOrEqual(10000);
     expect(hit!.message).toContain('the payload block');
     expect(hit!.input.ticks.map((t) => /"data":(\d+)/.exec(String(t))?.[1])).toEqual(['17', '42', '99']);
     const replay = await cli('replay', pack, hit!.artifact);
@@ -129,12 +119,29 @@ describe('campaigns', () => {
     expect(replay.stdout).toContain('FAIL  wasm.alloc.integrity');
   }, 90_000);
 
-  it('the plain battery (--runs 100, seed 1) finds none of the three defects: they need feedback', async () => {
-    const packs = await Promise.all((['magic', 'cmplog', 'stateful'] as const).map((t) => buildFuzzTarget(t)));
+  it('the plain battery (--runs 100, seeds 1-3) finds none of the four defects: they need feedback', async () => {
+    const packs = await Promise.all((['magic', 'cmplog', 'stateful', 'nesting'] as const).map((t) => buildFuzzTarget(t)));
     // Every property that runs payloads (the 1-16 MiB one aside: it draws no Messages).
-    const runs = await Promise.all(packs.map((p) => cli(p, '--runs', '100', '--seed', '1', '-q', '--only', 'wasm.run,wasm.alloc.integrity,wasm.instance.model', '--skip', 'wasm.run.large-payload')));
-    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
-  }, 90_000);
+    for (const seed of ['1', '2', '3']) {
+      const runs = await Promise.all(packs.map((p) => cli(p, '--runs', '100', '--seed', seed, '-q', '--only', 'wasm.run,wasm.alloc.integrity,wasm.instance.model', '--skip', 'wasm.run.large-payload')));
+      expect(runs.map((r) => r.code), `seed ${seed}`).toEqual([0, 0, 0, 0]);
+    }
+  }, 180_000);
+
+  it('the nesting target traps on data bytes nested 6 deep and not 5 (its planted defect, replayed)', async () => {
+    const pack = await buildFuzzTarget('nesting');
+    const dir = mkdtempSync(join(tmpdir(), 'pc-nest-'));
+    const bytes = (depth: number) => [...'['.repeat(depth)].map(() => 91).concat([49], Array(depth).fill(93));
+    const codes: number[] = [];
+    for (const depth of [5, 6]) {
+      const file = join(dir, `d${depth}.json`);
+      writeFileSync(file, JSON.stringify({ template: 'wat.echo', ticks: [JSON.stringify({ input: { in: { type: 'Object', data: { data: bytes(depth) } } } })] }));
+      const r = await cli('replay', pack, file);
+      codes.push(r.code);
+      if (r.code) expect(r.stdout).toContain('FAIL  wasm.run.valid-payload');
+    }
+    expect(codes).toEqual([0, 1]);
+  }, 60_000);
 
   it('a hanging input is a harness.timeout finding and the campaign goes on to its budget', async () => {
     const pack = await buildFuzzTarget('hang');

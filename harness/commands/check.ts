@@ -11,6 +11,7 @@ import { checkNativePack } from '../run/native-runner.ts';
 import type { Out, Parsed } from '../cli.ts';
 import { expectationLines, loadExpectations, Progress, writeExpectFile, writeOutputs } from './common.ts';
 import { coverReport, withExpectations } from '../run/expect.ts';
+import { exitCodeOf, summarize } from '../report/model.ts';
 
 /** Checks one file in this process, routed by its magic bytes. */
 async function checkFile(file: PackFile, opts: RunnerOptions, parsed: Parsed): Promise<PackReport> {
@@ -46,6 +47,14 @@ export async function checkCli(parsed: Parsed, out: Out, err: Out): Promise<numb
       throw e;
     }
   }
+  // --inputs DIR (regression mode): saved fuzz inputs replayed on wasm packs only.
+  if (parsed.inputs !== undefined) {
+    const native = files.find((f) => f.file.kind !== 'wasm');
+    if (native) return err(`packcheck: --inputs replays fuzz inputs through the wasm run entry point; ${native.file.path} is not a .wasm pack`), 2;
+    const { readCorpusFiles } = await import('../fuzz/merge.ts');
+    const saved = readCorpusFiles(parsed.inputs);
+    if (typeof saved === 'string') return err(`packcheck: --inputs: ${saved}; give a corpus or artifacts directory written by packcheck fuzz`), 2;
+  }
   const started = performance.now();
   const reports: PackReport[] = [];
   const progress = new Progress(parsed.quiet);
@@ -69,10 +78,16 @@ export async function checkCli(parsed: Parsed, out: Out, err: Out): Promise<numb
       progress.show(`${name}: ${++done} done, last ${r.id} ${r.status}`);
     };
     const onProgress = (running: string[], runs: number) => progress.show(`${name}: ${done} done, ${runs} runs, running ${running.join(', ') || '…'}`);
-    const checked = await checkFile(file, { ...opts, expectAbi, onResult, onProgress }, parsed).catch((e: unknown) => {
+    let checked = await checkFile(file, { ...opts, expectAbi, onResult, onProgress }, parsed).catch((e: unknown) => {
       if (e instanceof LoadError) return e;
       throw e;
     });
+    if (parsed.inputs !== undefined && !(checked instanceof LoadError)) {
+      progress.show(`${name}: replaying the inputs in ${parsed.inputs}`);
+      const { applySaved, replaySaved } = await import('../fuzz/regression.ts');
+      const results = applySaved(checked.results, await replaySaved(file.bytes, parsed.inputs, opts.timeoutMs), file.path, parsed.inputs);
+      checked = { ...checked, results, summary: summarize(results, checked.summary.durationMs), exitCode: exitCodeOf(results) };
+    }
     progress.clear();
     if (checked instanceof LoadError) {
       err(`packcheck: ${checked.message}`);

@@ -3,6 +3,9 @@
 // line and a final summary. Exit 1 on a finding not expected, 0 on none,
 // 2 when the campaign cannot start (bad arguments, a native pack, a file
 // that is not a pack). Loaded only by this subcommand: binaryen with it.
+// `packcheck fuzz --merge OUT IN…` is harness/fuzz/merge.ts.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LoadError, readPack } from '../run/pack-file.ts';
 import { writeJson } from '../report/json.ts';
@@ -11,12 +14,21 @@ import { DEFAULTS } from '../run/replay.ts';
 import type { Out } from '../cli.ts';
 import { fuzzReport, fuzzSummaryLines, progressLine } from '../report/fuzz-report.ts';
 import { DEFAULT_ARTIFACTS } from '../fuzz/artifacts.ts';
-import { NOTHING_EXPECTED, type CampaignStats, type ExpectedFilter, type Finding } from '../fuzz/campaign.ts';
+import type { CampaignStats, Finding } from '../fuzz/campaign.ts';
 import { lifeline } from '../kernel/lifeline.ts';
+import { DictFileError, parseDictFile, type Dictionary } from '../fuzz/dictionary.ts';
+import { ExpectationSet, ExpectError, matchFinding, readExpectations } from '../run/expect.ts';
+import { fuzzHtml } from '../report/fuzz-html.ts';
 
 const OPTIONS = {
   time: { type: 'string' },
+  runs: { type: 'string' },
   'max-execs': { type: 'string' },
+  dict: { type: 'string' },
+  expect: { type: 'string', multiple: true },
+  html: { type: 'string' },
+  merge: { type: 'boolean' },
+  'no-feedback': { type: 'boolean' },
   seed: { type: 'string' },
   jobs: { type: 'string' },
   corpus: { type: 'string' },
@@ -38,25 +50,27 @@ function whole(name: string, v: string | undefined, min: number, max: number): n
   return n;
 }
 
-/**
- * `expected` is where the --expect filter plugs in (known findings by id and
- * artifact hash): it returns the findings that still count. Until then every
- * finding counts.
- */
-export async function fuzzCli(argv: string[], out: Out, err: Out, expected: ExpectedFilter = NOTHING_EXPECTED): Promise<number> {
+/** An artifact's hash, as expect@1's `finding` names it: its file name without `.json` (the input's content hash). */
+export const artifactHash = (artifact: string) => basename(artifact).replace(/\.json$/, '');
+
+export async function fuzzCli(argv: string[], out: Out, err: Out): Promise<number> {
   let values;
   let positionals;
   try {
     ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
-    if (positionals.length !== 1) throw new Usage(positionals.length ? `give one pack, got ${positionals.length} paths` : 'give the .wasm pack to fuzz: packcheck fuzz PACK [--time S | --max-execs N]');
+    if (values.merge) {
+      if (positionals.length < 3) throw new Usage('give the pack, the output directory and at least one corpus: packcheck fuzz PACK --merge OUT_DIR IN_DIR…');
+    } else if (positionals.length !== 1) throw new Usage(positionals.length ? `give one pack, got ${positionals.length} paths` : 'give the .wasm pack to fuzz: packcheck fuzz PACK [--time S | --runs N]');
+    if (values.runs !== undefined && values['max-execs'] !== undefined) throw new Usage('--runs and --max-execs are the same limit: give one');
   } catch (e) {
     err(`packcheck fuzz: ${(e as Error).message.split('\n')[0]} (see packcheck --help)`);
     return 2;
   }
+  if (values.merge) return (await import('../fuzz/merge.ts')).mergeCli(positionals, values, out, err);
   let opts;
   try {
     const timeS = whole('time', values.time, 1, 7 * 24 * 3600);
-    const maxExecs = whole('max-execs', values['max-execs'], 1, Number.MAX_SAFE_INTEGER);
+    const maxExecs = whole(values.runs !== undefined ? 'runs' : 'max-execs', values.runs ?? values['max-execs'], 1, Number.MAX_SAFE_INTEGER);
     opts = {
       timeS: timeS ?? (maxExecs === undefined ? 60 : null),
       maxExecs: maxExecs ?? null,
@@ -67,6 +81,30 @@ export async function fuzzCli(argv: string[], out: Out, err: Out, expected: Expe
     };
   } catch (e) {
     err(`packcheck fuzz: ${(e as Error).message}`);
+    return 2;
+  }
+  let dict: Dictionary | null = null;
+  let expectations: ExpectationSet | null = null;
+  try {
+    if (values.dict !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(values.dict, 'utf8');
+      } catch {
+        throw new DictFileError(`cannot read the dictionary ${values.dict}`);
+      }
+      dict = parseDictFile(text, values.dict);
+    }
+    if (values.expect?.length) {
+      const files = values.expect;
+      expectations = new ExpectationSet(
+        files.flatMap((file) => readExpectations(file).map((entry, index) => ({ source: 'expect' as const, file, index, entry }))),
+        files,
+      );
+    }
+  } catch (e) {
+    if (!(e instanceof DictFileError) && !(e instanceof ExpectError)) throw e;
+    err(`packcheck fuzz: ${e.message}`);
     return 2;
   }
   let file;
@@ -93,7 +131,7 @@ export async function fuzzCli(argv: string[], out: Out, err: Out, expected: Expe
   // Stopped from outside (Ctrl-C, a CI timeout): the report of what was found so far, exit 1.
   const found: Finding[] = [];
   let last: CampaignStats | null = null;
-  const reportOptions = { seed: opts.seed, timeS: opts.timeS, maxExecs: opts.maxExecs, jobs: opts.jobs, corpus: values.corpus ?? null, dict: !values['no-dict'], cmplog: !values['no-cmplog'], timeoutMs: opts.timeoutMs };
+  const reportOptions = { seed: opts.seed, timeS: opts.timeS, maxExecs: opts.maxExecs, jobs: opts.jobs, corpus: values.corpus ?? null, dict: !values['no-dict'], dictFile: values.dict ?? null, cmplog: !values['no-cmplog'], feedback: !values['no-feedback'], timeoutMs: opts.timeoutMs };
   const disarm = lifeline((why) => {
     progress.clear();
     const s = last ?? { execs: 0, edges: 0, totalEdges: 0, corpus: 0, findings: 0, ms: 0 };
@@ -112,7 +150,9 @@ export async function fuzzCli(argv: string[], out: Out, err: Out, expected: Expe
       timeoutMs: opts.timeoutMs,
       profile: 'sdk',
       dict: !values['no-dict'],
+      extraDict: dict,
       cmplog: !values['no-cmplog'],
+      feedback: !values['no-feedback'],
       corpusDir: values.corpus ?? null,
       artifactsDir: values.artifacts ?? DEFAULT_ARTIFACTS,
       onProgress: (s) => {
@@ -131,14 +171,25 @@ export async function fuzzCli(argv: string[], out: Out, err: Out, expected: Expe
   }
   disarm();
   progress.clear();
-  const counted = expected(result.findings);
-  const report = fuzzReport({ path: file.path, sha256: file.sha256, templates: result.templates }, reportOptions, result, counted.length ? 1 : 0);
+  // Known findings (by id and artifact hash) are marked expected and do not fail the run.
+  const subject = { path: file.path, sha256: file.sha256 };
+  const expectedBy = new Map<Finding, string>();
+  for (const f of result.findings) {
+    const entry = expectations ? matchFinding(expectations, subject, f.id, artifactHash(f.artifact)) : null;
+    if (entry) expectedBy.set(f, entry.reason);
+  }
+  const counted = result.findings.filter((f) => !expectedBy.has(f));
+  const report = fuzzReport({ path: file.path, sha256: file.sha256, templates: result.templates }, reportOptions, result, counted.length ? 1 : 0, expectedBy, expectations?.section(false));
   if (!quiet) for (const l of fuzzSummaryLines(report)) out(l);
-  if (values.json) {
+  for (const [target, write] of [
+    [values.json, () => writeJson(values.json!, report)],
+    [values.html, () => writeFileSync(values.html!, fuzzHtml(report))],
+  ] as const) {
+    if (!target) continue;
     try {
-      writeJson(values.json, report);
+      write();
     } catch (e) {
-      err(`packcheck fuzz: cannot write ${values.json}: ${(e as Error).message}`);
+      err(`packcheck fuzz: cannot write ${target}: ${(e as Error).message}`);
       return 2;
     }
   }

@@ -12,7 +12,7 @@ import { validMessage } from '../../properties/arbitraries/message.ts';
 import { badShapePayload } from '../../properties/arbitraries/payload.ts';
 import { stringifyJson } from '../../properties/arbitraries/json-text.ts';
 import type { Profile, Template } from '../abi/registration.ts';
-import { TokenBag } from './dictionary.ts';
+import { TokenBag, type Dictionary } from './dictionary.ts';
 import { inputToState } from './cmplog.ts';
 import { inputHash, inputSize, parseInput, type FuzzInput } from './input.ts';
 import type { Violated } from './judge.ts';
@@ -21,6 +21,7 @@ import { hangMessage, minimise, minimiseHang } from './minimise.ts';
 import { Mutator, prng } from './mutate.ts';
 import { replayCommand, writeArtifact } from './artifacts.ts';
 import type { InstrumentedPack } from './fuzz-worker.ts';
+import type { SparseTrace } from './coverage.ts';
 
 export interface CampaignOptions {
   pack: { path: string; sha256: string; bytes: Uint8Array };
@@ -32,9 +33,20 @@ export interface CampaignOptions {
   timeoutMs: number;
   profile: Profile;
   dict: boolean;
+  /** Tokens of a --dict file: used whether or not the harvested dictionary is (`dict`). */
+  extraDict?: Dictionary | null;
   cmplog: boolean;
   corpusDir: string | null;
   artifactsDir: string;
+  /**
+   * false: no feedback at all (the baseline coverage feedback must beat):
+   * every input is generated afresh through the Message arbitraries, as the
+   * battery does, only for longer; the corpus, dictionary and CmpLog are not
+   * used. Default true.
+   */
+  feedback?: boolean;
+  /** The benchmark's time-to-find: stop at the first finding with this id. */
+  stopOnFinding?: string;
   /** Called after every batch (the progress line). */
   onProgress?: (s: CampaignStats) => void;
   /** Called as each finding's artifact is written (a campaign stopped from outside still reports it). */
@@ -58,6 +70,8 @@ export interface Finding {
   replay: string;
   /** Executions the campaign had made when it first met this finding. */
   foundAtExec: number;
+  /** Milliseconds since the campaign started (instrumenting included) when it first met it. */
+  foundAtMs: number;
   site: string;
 }
 
@@ -68,7 +82,14 @@ export interface CampaignResult {
   findings: Finding[];
 }
 
+/**
+ * Inputs per message to a worker: small while leads are queued (new corpus
+ * entries, CmpLog runs, input-to-state children), so that what they teach
+ * reaches the next batch soon; large otherwise, where the cost of a message
+ * (about 1-3 ms a round trip) is spread over more executions.
+ */
 const BATCH = 32;
+const BATCH_LARGE = 128;
 const MINIMISE_BUDGET = 400;
 const FRESH_ENERGY = 8;
 const QUEUE_CAP = 256;
@@ -105,12 +126,39 @@ function readCorpusDir(dir: string | null, templates: readonly Template[]): Fuzz
   return out;
 }
 
+/**
+ * --no-feedback's inputs: 1 to 4 ticks on a template, each one valid Message
+ * (the battery's arbitraries, drawn in seeded chunks) on one of its declared
+ * inports.
+ */
+function noFeedbackSource(o: CampaignOptions, templates: readonly Template[]): () => FuzzInput {
+  const rand = prng(o.seed ^ 0x5eed);
+  let pool: string[] = [];
+  let chunk = 0;
+  const message = () => {
+    if (!pool.length) pool = fc.sample(validMessage(), { seed: o.seed + 7919 * chunk++, numRuns: 500 }).map((m) => stringifyJson(m));
+    return pool.pop()!;
+  };
+  return () => {
+    const t = templates[Math.floor(rand() * templates.length)]!;
+    const n = 1 + Math.floor(rand() * 4);
+    const ticks = Array.from({ length: n }, () => {
+      const port = t.inports.length ? t.inports[Math.floor(rand() * t.inports.length)]! : 'in';
+      return `{"input":{${JSON.stringify(port)}:${message()}}}`;
+    });
+    return { template: t.name, ticks };
+  };
+}
+
+interface Batch {
+  batch: FuzzInput[];
+  /** Per input: run on the CmpLog build. */
+  flags: boolean[];
+}
+
 /** The pack could not be instrumented or surveyed: the campaign never started. */
 export class CannotFuzz extends Error {}
 
-/** The hook the --expect filter plugs into: the findings not covered by known ones (none here: every finding counts). */
-export type ExpectedFilter = (findings: readonly Finding[]) => Finding[];
-export const NOTHING_EXPECTED: ExpectedFilter = (f) => [...f];
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const t0 = performance.now();
@@ -142,6 +190,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const cmpInts = new TokenBag<bigint>(4096);
   /** Input-to-state children (cmplog.ts): run before any random mutation. */
   const priority: FuzzInput[] = [];
+  // The user's tokens first: the bag is bounded, and they were chosen by hand.
+  for (const s of o.extraDict?.strings ?? []) strings.add(s);
+  for (const v of o.extraDict?.ints ?? []) ints.add(v);
   if (o.dict) {
     for (const s of instrumented.dictionary.strings) strings.add(s);
     for (const v of instrumented.dictionary.ints) ints.add(v);
@@ -167,13 +218,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   let unconfirmed = 0;
 
   const stats = (): CampaignStats => ({ execs, edges: covered, totalEdges: instrumented.edges, corpus: corpus.length, findings: findings.length, ms: performance.now() - t0 });
-  const timeUp = () => (o.timeS !== null && performance.now() - t0 >= o.timeS * 1000) || (o.maxExecs !== null && execs >= o.maxExecs);
+  const timeUp = () => (o.timeS !== null && performance.now() - t0 >= o.timeS * 1000) || (o.maxExecs !== null && execs >= o.maxExecs) || (o.stopOnFinding !== undefined && findings.some((f) => f.id === o.stopOnFinding));
 
   /** Whether a trace sets a bucket bit no input set before (and records it). */
-  const novel = (traces: Uint8Array, at: number): boolean => {
+  const novel = (trace: SparseTrace): boolean => {
     let found = false;
-    for (let e = 0; e < virgin.length; e++) {
-      const b = traces[at + e]!;
+    for (const x of trace) {
+      const e = x >>> 8;
+      const b = x & 0xff;
       if (b & ~virgin[e]!) {
         if (virgin[e] === 0) covered++;
         virgin[e]! |= b;
@@ -187,9 +239,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const key = `${v.id}\n${v.site}`;
     if (seenKeys.has(key)) return;
     seenKeys.add(key);
+    const foundAtMs = Math.round(performance.now() - t0);
     const small = v.id === 'harness.timeout' ? { input: await minimiseHang(input, plain, 6), violated: v, execs: 0 } : await minimise(input, v, { lane: plain, budget: MINIMISE_BUDGET });
     const artifact = writeArtifact(o.artifactsDir, { pack: { path: o.pack.path, sha256: o.pack.sha256 }, id: v.id, message: small.violated.message, input: small.input });
-    const finding = { id: v.id, message: small.violated.message, artifact, input: small.input, replay: replayCommand(o.pack.path, artifact), foundAtExec: foundAt, site: v.site };
+    const finding = { id: v.id, message: small.violated.message, artifact, input: small.input, replay: replayCommand(o.pack.path, artifact), foundAtExec: foundAt, foundAtMs, site: v.site };
     findings.push(finding);
     o.onFinding?.(finding);
   };
@@ -216,9 +269,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     }
     const base = execs;
     execs += inputs.length;
-    for (let i = 0; i < inputs.length; i++) {
-      if (novel(got.traces, i * instrumented.edges)) {
-        const input = inputs[i]!;
+    for (const { index, trace } of got.traces) {
+      if (novel(trace)) {
+        const input = inputs[index]!;
         corpus.push(input);
         fresh.push(input);
         // State lives in the instance: the same tick once more is where a sequence goes on.
@@ -244,42 +297,82 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   if (corpus.length === 0 && seeds.length) corpus.push(seeds[0]!);
   coverage.push({ ms: Math.round(performance.now() - t0), execs, edges: covered });
 
-  const lane = async (k: number) => {
-    while (!timeUp() && corpus.length) {
-      const batch: FuzzInput[] = [];
-      const flags: boolean[] = [];
-      // Newest first, in bounded shares of the batch: queues fill faster than they drain, and the
-      // newest entries are the ones at the frontier of coverage.
-      // Inputs new to the corpus run once more with CmpLog on (AFL++ does the same per queue entry).
-      const room = o.maxExecs !== null ? Math.min(BATCH, o.maxExecs - execs) : BATCH;
-      while (needsCmplog.length && batch.length < Math.min(room, 4)) {
-        batch.push(needsCmplog.pop()!);
-        flags.push(true);
-      }
-      // Input-to-state children in the order they came (the cheapest and surest leads: all of them run).
-      while (priority.length && batch.length < Math.min(room, 16)) {
-        batch.push(priority.shift()!);
-        flags.push(false);
-      }
-      if (fresh.length) {
-        const parent = fresh.pop()!;
-        for (let e = 0; e < FRESH_ENERGY && batch.length < room; e++) {
-          batch.push(mutator.mutate(parent, corpus));
-          flags.push(false);
-        }
-      }
-      for (const q of [needsCmplog, fresh]) if (q.length > QUEUE_CAP) q.splice(0, q.length - QUEUE_CAP);
-      if (priority.length > 8 * QUEUE_CAP) priority.length = 8 * QUEUE_CAP;
+  /** Executions sent to workers and not yet answered, over all lanes (the --runs budget counts them). */
+  let inFlight = 0;
+  const generated = noFeedbackSource(o, templates);
+  /** Inputs made in advance and not yet sent (counted against the --runs budget too). */
+  let reserved = 0;
+  const makeBatch = (): Batch => {
+    const batch: FuzzInput[] = [];
+    const flags: boolean[] = [];
+    const size = needsCmplog.length || priority.length || fresh.length ? BATCH : BATCH_LARGE;
+    const room = o.maxExecs !== null ? Math.min(size, o.maxExecs - execs - inFlight - reserved) : size;
+    if (o.feedback === false) {
       while (batch.length < room) {
-        // The smaller of two picks: small inputs run fast and leave mutations fewer places to land.
-        const a = corpus[Math.floor(rand() * corpus.length)]!;
-        const b = corpus[Math.floor(rand() * corpus.length)]!;
-        batch.push(mutator.mutate(inputSize(a) <= inputSize(b) ? a : b, corpus));
+        batch.push(generated());
         flags.push(false);
       }
-      if (!batch.length) break;
+      return { batch, flags };
+    }
+    // Newest first, in bounded shares of the batch: queues fill faster than they drain, and the
+    // newest entries are the ones at the frontier of coverage.
+    // Inputs new to the corpus run once more with CmpLog on (AFL++ does the same per queue entry).
+    while (needsCmplog.length && batch.length < Math.min(room, 4)) {
+      batch.push(needsCmplog.pop()!);
+      flags.push(true);
+    }
+    // Input-to-state children in the order they came (the cheapest and surest leads: all of them run).
+    while (priority.length && batch.length < Math.min(room, 16)) {
+      batch.push(priority.shift()!);
+      flags.push(false);
+    }
+    if (fresh.length) {
+      const parent = fresh.pop()!;
+      for (let e = 0; e < FRESH_ENERGY && batch.length < room; e++) {
+        batch.push(mutator.mutate(parent, corpus));
+        flags.push(false);
+      }
+    }
+    for (const q of [needsCmplog, fresh]) if (q.length > QUEUE_CAP) q.splice(0, q.length - QUEUE_CAP);
+    if (priority.length > 8 * QUEUE_CAP) priority.length = 8 * QUEUE_CAP;
+    while (batch.length < room) {
+      // The smaller of two picks: small inputs run fast and leave mutations fewer places to land.
+      const a = corpus[Math.floor(rand() * corpus.length)]!;
+      const b = corpus[Math.floor(rand() * corpus.length)]!;
+      batch.push(mutator.mutate(inputSize(a) <= inputSize(b) ? a : b, corpus));
+      flags.push(false);
+    }
+    return { batch, flags };
+  };
+
+  // Pipelined: while the worker runs a batch of random mutations, the next
+  // one is made, so the main thread's mutation and the worker's executions
+  // overlap. Leads (new corpus entries, CmpLog runs, input-to-state children)
+  // go first, in small batches made from the latest answer, ahead of a
+  // batch made in advance, which waits. Every choice depends only on answers
+  // already in, so a one-lane campaign stays deterministic.
+  const hasLeads = () => needsCmplog.length > 0 || priority.length > 0 || fresh.length > 0;
+  const lane = async (k: number) => {
+    let ahead: Batch | null = null;
+    const take = (): Batch => {
+      const b = ahead!;
+      ahead = null;
+      reserved -= b.batch.length;
+      return b;
+    };
+    while (!timeUp() && corpus.length) {
+      let current: Batch = hasLeads() || !ahead ? makeBatch() : take();
+      if (!current.batch.length && ahead) current = take();
+      if (!current.batch.length) break;
+      const { batch, flags } = current;
+      inFlight += batch.length;
+      const answer = runOn(k, batch, flags).finally(() => (inFlight -= batch.length));
+      if (!ahead && !hasLeads() && !timeUp()) {
+        ahead = makeBatch();
+        reserved += ahead.batch.length;
+      }
       const before = covered;
-      await runOn(k, batch, flags);
+      await answer;
       if (covered !== before || coverage.length < 2 || performance.now() - t0 - coverage.at(-1)!.ms > 1000) coverage.push({ ms: Math.round(performance.now() - t0), execs, edges: covered });
       o.onProgress?.(stats());
     }

@@ -37,37 +37,36 @@ export function inputToState(input: FuzzInput, raw: CmpFinds, known: (v: bigint)
     ticks[tick] = text;
     out.push({ ...input, ticks });
   };
+  // A copy of the tick's tree is parsed only for a match (most slots match nothing).
   input.ticks.forEach((p, tick) => {
     if (typeof p !== 'string') return;
     const base = parseTree(p);
     if (!base) return;
-    const count = slotsOf(base).length;
-    for (let k = 0; k < count && out.length < MAX_CHILDREN; k++) {
-      const node = slotsOf(base)[k]!.node;
-      for (const [a, b] of finds.ints) {
-        for (const [from, to] of [[a, b], [b, a]] as const) {
-          if (node.t !== 'num' || !numberMatches(node.raw, BigInt(from))) continue;
-          const copy = parseTree(p)!;
-          slotsOf(copy)[k]!.replace?.({ t: 'num', raw: BigInt(to) < 0n && BigInt(from) >= 0n ? (BigInt(to) + 2n ** 32n).toString() : to });
-          push(tick, copy);
+    const slots = slotsOf(base);
+    const edit = (k: number, change: (slot: ReturnType<typeof slotsOf>[number]) => void) => {
+      const copy = parseTree(p)!;
+      change(slotsOf(copy)[k]!);
+      push(tick, copy);
+    };
+    for (let k = 0; k < slots.length && out.length < MAX_CHILDREN; k++) {
+      const { node, owner } = slots[k]!;
+      if (node.t === 'num') {
+        for (const [a, b] of finds.ints) {
+          for (const [from, to] of [[a, b], [b, a]] as const) {
+            if (!numberMatches(node.raw, BigInt(from))) continue;
+            edit(k, (slot) => slot.replace?.({ t: 'num', raw: BigInt(to) < 0n && BigInt(from) >= 0n ? (BigInt(to) + 2n ** 32n).toString() : to }));
+          }
         }
       }
+      const key = owner && 'obj' in owner ? owner.obj.members[owner.index]![0] : null;
       for (const [x, y] of finds.strings) {
         for (const [from, to] of [[x, y], [y, x]] as const) {
-          const copy = parseTree(p)!;
-          const slot = slotsOf(copy)[k]!;
-          if (slot.node.t === 'str' && stringMatches(slot.node.v, from)) {
-            slot.replace?.({ t: 'str', v: to.split('"')[0]! });
-            push(tick, copy);
-          }
+          if (node.t === 'str' && stringMatches(node.v, from)) edit(k, (slot) => slot.replace?.({ t: 'str', v: to.split('"')[0]! }));
           // Member names: the owner's key.
-          if (slot.owner && 'obj' in slot.owner) {
-            const member = slot.owner.obj.members[slot.owner.index]!;
-            if (stringMatches(member[0], from)) {
-              member[0] = to.split('"')[0]!;
-              push(tick, copy);
-            }
-          }
+          if (key !== null && stringMatches(key, from))
+            edit(k, (slot) => {
+              if (slot.owner && 'obj' in slot.owner) slot.owner.obj.members[slot.owner.index]![0] = to.split('"')[0]!;
+            });
         }
       }
     }

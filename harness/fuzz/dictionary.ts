@@ -48,3 +48,59 @@ export function tokenOf(bytes: Uint8Array): string | null {
   for (const c of bytes) if (c < 0x20 || c >= 0x7f) return null;
   return String.fromCharCode(...bytes);
 }
+
+/** A dictionary file that cannot be read: its line number and what is wrong there. */
+export class DictFileError extends Error {}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const ENC = new TextEncoder();
+
+/**
+ * An AFL/libFuzzer dictionary (`-dict=`, `-x`): one token per line,
+ * `name="value"` (AFL's `name@level="value"` too) or `"value"`, with `\\`,
+ * `\"` and `\xNN` escapes; blank lines and `#` comments are skipped. A token
+ * that is UTF-8 becomes that text, any other bytes one character per byte
+ * (the mutator splices tokens into JSON text). Decimal integer tokens are
+ * also integers for numeric slots.
+ */
+export function parseDictFile(text: string, file: string): Dictionary {
+  const strings: string[] = [];
+  const ints: bigint[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const where = `${file} line ${i + 1}`;
+    const m = /^(?:[A-Za-z_][\w]*(?:@\d+)?\s*=\s*)?"(.*)"$/.exec(line);
+    if (!m) throw new DictFileError(`${where}: expected name="value" or "value", got ${JSON.stringify(line.slice(0, 40))}`);
+    const bytes: number[] = [];
+    const body = m[1]!;
+    for (let k = 0; k < body.length; k++) {
+      const c = String.fromCodePoint(body.codePointAt(k)!);
+      if (c === '"') throw new DictFileError(`${where}: an unescaped quote inside the value (write \\")`);
+      if (c !== '\\') {
+        bytes.push(...ENC.encode(c));
+        k += c.length - 1;
+        continue;
+      }
+      const e = body[k + 1];
+      if (e === '\\' || e === '"') {
+        bytes.push(e.charCodeAt(0));
+        k++;
+      } else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(body.slice(k + 2, k + 4))) {
+        bytes.push(parseInt(body.slice(k + 2, k + 4), 16));
+        k += 3;
+      } else throw new DictFileError(`${where}: unknown escape \\${e ?? ''} (the format has \\\\, \\" and \\xNN)`);
+    }
+    if (!bytes.length) throw new DictFileError(`${where}: an empty token`);
+    const u8 = Uint8Array.from(bytes);
+    let token: string;
+    try {
+      token = UTF8.decode(u8);
+    } catch {
+      token = String.fromCharCode(...u8);
+    }
+    strings.push(token);
+    if (/^-?\d{1,19}$/.test(token)) ints.push(BigInt(token));
+  });
+  return { strings, ints };
+}

@@ -110,19 +110,22 @@ export interface JudgeSetup {
   instrumentation?: HostOptions['instrumentation'];
 }
 
-/** Runs one input on a fresh instance; the first violation, or null. */
-export function judgeInput(setup: JudgeSetup, input: FuzzInput): Violated | null {
-  const template = setup.templates.find((t) => t.name === input.template);
-  if (!template) return null; // not this pack's template: nothing was run, nothing to judge
-  let host: CheckedWasmHost;
+/** A fresh checked host of the setup's module, registered. */
+function freshHost(setup: JudgeSetup): CheckedWasmHost {
+  const host = CheckedWasmHost.instantiate(setup.module, { guard: setup.guard, instrumentation: setup.instrumentation });
+  host.register();
+  return host;
+}
+
+/** The input's ticks on a new actor instance of `host`; the first violation, or null. `id` receives the instance (0 when none). */
+function ticksOn(host: CheckedWasmHost, template: Template, input: FuzzInput, made: { id: number }): Violated | null {
   let instance: number;
   try {
-    host = CheckedWasmHost.instantiate(setup.module, { guard: setup.guard, instrumentation: setup.instrumentation });
-    host.register();
     instance = host.create(template.factoryId);
   } catch (e) {
     return thrown(e, null, -1);
   }
+  made.id = instance;
   if (instance === 0) return { id: 'wasm.instance.create', message: `__reflow_pack_create_actor(${template.factoryId})\n    returned: 0\n    expected: a non-zero id for the registered factory ${template.factoryId} (${template.name})`, site: 'create returned 0', tick: -1 };
   for (let i = 0; i < input.ticks.length; i++) {
     const bytes = payloadBytes(input.ticks[i]!);
@@ -140,6 +143,74 @@ export function judgeInput(setup: JudgeSetup, input: FuzzInput): Violated | null
     if (v) return v;
   }
   return null;
+}
+
+/** Runs one input on a fresh instance; the first violation, or null. */
+export function judgeInput(setup: JudgeSetup, input: FuzzInput): Violated | null {
+  const template = setup.templates.find((t) => t.name === input.template);
+  if (!template) return null; // not this pack's template: nothing was run, nothing to judge
+  let host: CheckedWasmHost;
+  try {
+    host = freshHost(setup);
+  } catch (e) {
+    return thrown(e, null, -1);
+  }
+  return ticksOn(host, template, input, { id: 0 });
+}
+
+/**
+ * Persistent mode (AFL's and libFuzzer's): one module instance runs many
+ * inputs, each on an actor instance of its own that is destroyed after it, so
+ * an input costs its pack calls and not an instantiation (with its
+ * registration) as well. The module instance is replaced after a violation or
+ * a thrown call (its state is suspect), and every `refreshEvery` inputs, to
+ * bound what the pack's module-level state may drift. What persistent mode
+ * finds is only a candidate: the campaign confirms it with judgeInput on a
+ * fresh instance of the uninstrumented module, and drops it when that does
+ * not reproduce it (so an artifact always fails on its own).
+ */
+export class PersistentJudge {
+  private host: CheckedWasmHost | null = null;
+  private uses = 0;
+  private readonly made = { id: 0 };
+  /** Module instances made so far (the benchmark reports it). */
+  instantiations = 0;
+
+  constructor(
+    private readonly setup: JudgeSetup,
+    private readonly refreshEvery: number,
+  ) {}
+
+  /** `fresh`: on a new module instance (a merge measures each input alone, so its coverage is the input's own). */
+  run(input: FuzzInput, fresh = false): Violated | null {
+    const template = this.setup.templates.find((t) => t.name === input.template);
+    if (!template) return null;
+    if (!this.host || fresh || this.uses >= this.refreshEvery) {
+      this.host = null;
+      this.uses = 0;
+      try {
+        this.host = freshHost(this.setup);
+        this.instantiations++;
+      } catch (e) {
+        return thrown(e, null, -1);
+      }
+    }
+    this.uses++;
+    const host = this.host;
+    this.made.id = 0;
+    const v = ticksOn(host, template, input, this.made);
+    if (v) {
+      this.host = null;
+      return v;
+    }
+    // A destroy that throws is not judged here (a fresh run never destroys): the instance is just replaced.
+    try {
+      if (this.made.id !== 0) host.destroy(this.made.id);
+    } catch {
+      this.host = null;
+    }
+    return null;
+  }
 }
 
 /** What the pack answered to each tick of an input, as text (to compare the instrumented module with the pack as it is). */

@@ -71,8 +71,9 @@ export class FuzzLane {
     return { index, kind: 'crash', call: v.call, why: v.why };
   }
 
-  async runBatch(inputs: FuzzInput[], cmplog: boolean[]): Promise<Extract<FromFuzzWorker, { type: 'batch' }> | CutOff> {
-    const a = await this.ask({ type: 'batch', inputs, cmplog });
+  /** Runs inputs on the instrumented module; `traces` as ToFuzzWorker says. */
+  async runBatch(inputs: FuzzInput[], cmplog: boolean[], traces: 'novel' | 'all' = 'novel'): Promise<Extract<FromFuzzWorker, { type: 'batch' }> | CutOff> {
+    const a = await this.ask({ type: 'batch', inputs, cmplog, traces });
     return 'kind' in a || a.type === 'batch' ? a : { index: 0, kind: 'crash', call: null, why: 'the fuzz worker answered out of turn' };
   }
 
@@ -82,8 +83,8 @@ export class FuzzLane {
     return 'kind' in a ? a : a.type === 'judged' ? a.verdicts : { index: 0, kind: 'crash', call: null, why: 'the fuzz worker answered out of turn' };
   }
 
-  /** Each input's answers as text, on the instrumented module or the pack as it is (the instrumentation test). */
-  async answers(inputs: FuzzInput[], instrumented = false): Promise<string[] | CutOff> {
+  /** Each input's answers as text, on the pack as it is, the edge build (true) or the CmpLog build (the instrumentation test). */
+  async answers(inputs: FuzzInput[], instrumented: boolean | 'cmplog' = false): Promise<string[] | CutOff> {
     const a = await this.ask({ type: 'answers', inputs, instrumented });
     return 'kind' in a ? a : a.type === 'answers' ? a.answers : { index: 0, kind: 'crash', call: null, why: 'the fuzz worker answered out of turn' };
   }

@@ -27,6 +27,11 @@ const STRING_EDGES = ['', 'a', '\u0000', '\u00e9', '\u20ac', '\u{1f600}', '\ufef
 const INVALID_UTF8 = [[0x80], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf5, 0x80, 0x80, 0x80], [0xff], [0xe2, 0x82], [0xf0, 0x9f, 0x98]];
 const INTERESTING_BYTES = [0x00, 0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x3a, 0x2c, 0x30, 0x2d, 0x7f, 0x80, 0xc0, 0xff];
 
+/** A JSON array of byte values (how Object and Array Messages carry their encoded data). */
+function isByteArray(n: JNode): boolean {
+  return n.t === 'arr' && n.items.length > 0 && n.items.every((i) => i.t === 'num' && /^\d{1,3}$/.test(i.raw) && Number(i.raw) < 256);
+}
+
 export interface MutatorSources {
   templates: readonly Template[];
   /** Valid Messages as JSON text (from the Message arbitraries). */
@@ -155,7 +160,16 @@ export class Mutator {
     } else if (op === 3) {
       const nums = slots.filter((x) => x.node.t === 'num' && x.replace);
       if (!nums.length) return null;
-      this.pick(nums).replace!({ t: 'num', raw: this.numberText() });
+      const x = this.pick(nums);
+      const old = (x.node as { raw: string }).raw;
+      const r = this.rand();
+      // AFL's and libFuzzer's integer stages: a value copied from elsewhere in the same payload
+      // (bytes arrays repeat their brackets and quotes), a small step up or down, or an edge value.
+      let raw: string;
+      if (r < 0.3) raw = (this.pick(nums).node as { raw: string }).raw;
+      else if (r < 0.6 && /^-?\d{1,15}$/.test(old)) raw = String(Number(old) + (this.rand() < 0.5 ? -1 : 1) * (1 + this.below(16)));
+      else raw = this.numberText();
+      x.replace!({ t: 'num', raw });
     } else if (op === 4) {
       const strs = slots.filter((x) => x.node.t === 'str' && x.replace);
       if (!strs.length) return null;
@@ -163,6 +177,12 @@ export class Mutator {
       const old = (x.node as { v: string }).v;
       const r = this.rand();
       x.replace!({ t: 'str', v: r < 0.6 ? this.stringValue() : r < 0.8 ? old.slice(0, this.below(old.length + 1)) : old + old });
+    } else if (op === 5 && this.rand() < 0.25 && slots.some((x) => isByteArray(x.node))) {
+      // Nesting inside encoded data: Object and Array Messages carry JSON text as a byte array,
+      // which a pack decodes; one level deeper there is "[" before the bytes and "]" after.
+      const bytes = this.pick(slots.filter((x) => isByteArray(x.node))).node as Extract<JNode, { t: 'arr' }>;
+      // An array around a JSON value is JSON again ("{" would need a key).
+      bytes.items = [{ t: 'num', raw: '91' }, ...bytes.items, { t: 'num', raw: '93' }];
     } else if (op === 5 && s.replace) {
       // Nesting: one level deeper, as an array, an Array Message or a struct.
       const r = this.below(3);

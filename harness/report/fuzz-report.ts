@@ -5,6 +5,8 @@ import type { Template } from '../abi/registration.ts';
 import type { CampaignResult, CampaignStats } from '../fuzz/campaign.ts';
 import { resultLine } from './terminal.ts';
 import { TOOL } from './model.ts';
+import type { ExpectationsSection } from '../run/expect.ts';
+import type { Finding } from '../fuzz/campaign.ts';
 
 export const FUZZ_SCHEMA = 'packcheck/fuzz@1';
 
@@ -15,11 +17,20 @@ export interface FuzzOptions {
   jobs: number;
   corpus: string | null;
   dict: boolean;
+  /** --dict FILE (tokens merged with the harvested dictionary), or null. */
+  dictFile?: string | null;
   cmplog: boolean;
+  /** false with --no-feedback (plain generation, the baseline). */
+  feedback?: boolean;
   timeoutMs: number;
 }
 
-export function fuzzReport(pack: { path: string; sha256: string; templates: Template[] }, options: FuzzOptions, r: CampaignResult, exitCode: number) {
+/**
+ * `expected`: the findings an --expect entry covers, with its reason (marked
+ * `"expected": true` and not counted by the exit code); `expectations`: the
+ * entries and what each met.
+ */
+export function fuzzReport(pack: { path: string; sha256: string; templates: Template[] }, options: FuzzOptions, r: CampaignResult, exitCode: number, expected: ReadonlyMap<Finding, string> = new Map(), expectations?: ExpectationsSection) {
   return {
     schema: FUZZ_SCHEMA,
     tool: TOOL,
@@ -27,7 +38,8 @@ export function fuzzReport(pack: { path: string; sha256: string; templates: Temp
     options,
     stats: { execs: r.stats.execs, execsPerSec: r.stats.execsPerSec, edges: r.stats.edges, corpus: r.stats.corpus, durationMs: r.stats.durationMs, unconfirmed: r.stats.unconfirmed, dictionary: r.stats.dictionary },
     coverage: r.coverage,
-    findings: r.findings.map((f) => ({ id: f.id, message: f.message, artifact: f.artifact, input: f.input, replay: f.replay, foundAtExec: f.foundAtExec, site: f.site })),
+    findings: r.findings.map((f) => ({ id: f.id, message: f.message, artifact: f.artifact, input: f.input, replay: f.replay, foundAtExec: f.foundAtExec, foundAtMs: f.foundAtMs, site: f.site, ...(expected.has(f) ? { expected: true as const, expectation: expected.get(f)! } : {}) })),
+    ...(expectations ? { expectations } : {}),
     exitCode,
   };
 }
@@ -40,7 +52,7 @@ export function progressLine(s: CampaignStats): string {
 
 /** A finding in the battery's failure format (terminal.ts resultLine). */
 export function findingLines(f: FuzzReport['findings'][number], seed: number): string {
-  return resultLine({ id: f.id, status: 'failed', runs: 1, durationMs: 0, seed, message: f.message, counterexample: f.input, replay: f.replay });
+  return resultLine({ id: f.id, status: 'failed', runs: 1, durationMs: 0, seed, message: f.message, counterexample: f.input, replay: f.replay, ...('expected' in f ? { expected: true as const, expectation: f.expectation } : {}) });
 }
 
 export function fuzzSummaryLines(rep: FuzzReport): string[] {
@@ -51,6 +63,7 @@ export function fuzzSummaryLines(rep: FuzzReport): string[] {
     `  ${s.execs} execs in ${(s.durationMs / 1000).toFixed(1)} s (${s.execsPerSec} exec/s), edges ${s.edges.covered}/${s.edges.total}, corpus ${s.corpus}${s.unconfirmed ? `, ${s.unconfirmed} violation(s) of the instrumented module not confirmed on the pack as it is (not reported)` : ''}`,
   ];
   for (const f of rep.findings) lines.push(findingLines(f, rep.options.seed));
-  lines.push(rep.findings.length ? `  ${rep.findings.length} finding(s); artifacts in ${rep.findings[0]!.artifact.replace(/[^/\\]+$/, '')}` : '  no findings');
+  const known = rep.findings.filter((f) => 'expected' in f).length;
+  lines.push(rep.findings.length ? `  ${rep.findings.length} finding(s)${known ? ` (${known} expected by --expect)` : ''}; artifacts in ${rep.findings[0]!.artifact.replace(/[^/\\]+$/, '')}` : '  no findings');
   return lines;
 }

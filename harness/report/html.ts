@@ -237,6 +237,23 @@ function staleSection(stale: readonly EntryUse[]): string {
   return [`<section class="pack expectations" data-stale="${stale.length}">`, '<h2>unexpected passes</h2>', ...stale.map((u) => `<div class="detail failed"><pre class="message">${e(`unexpected pass: ${staleLine(u)}`)}</pre></div>`), '</section>'].join('\n');
 }
 
+/** The document's start up to <body>: inline style, and a policy that lets nothing be fetched. */
+export function pageHead(title: string): string[] {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    // Nothing may be fetched: no script, no style, no image from anywhere.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    `<title>${e(title)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    '<body>',
+  ];
+}
+
 export function toHtml(reports: AnyReport[], opts: { title?: string; stale?: readonly EntryUse[]; before?: string[] } = {}): string {
   const title = opts.title ?? 'packcheck report';
   const all = reports.flatMap((r) => r.results);
@@ -253,17 +270,7 @@ export function toHtml(reports: AnyReport[], opts: { title?: string; stale?: rea
     `<span>${e(fmtMs(ms))}</span>`,
   ];
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    // Nothing may be fetched: no script, no style, no image from anywhere.
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    `<title>${e(title)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head>',
-    '<body>',
+    ...pageHead(title),
     `<header class="top"><h1>${e(title)}</h1>`,
     `<div class="summary" data-exit-code="${ok ? 0 : 1}"><span class="verdict ${ok ? 'ok' : 'bad'}">${e(verdict)}</span><span class="totals">${totals.join('')}</span></div>`,
     '</header>',

@@ -1,0 +1,104 @@
+// `npm run bench`, fuzzing part (issue #10's targets, measured, not asserted):
+// (f1) executions per second of an instrumented campaign against bare ticks
+// per second on the same pack; (f2) the median time to find each deep
+// target over 5 seeds, with coverage feedback and without (plain generation
+// through the same Message arbitraries); (f3) findings on the reference
+// packs in a campaign. PACKCHECK_BENCH_FUZZ_S shortens every campaign
+// (default 60 s, the issue's budget); PACKCHECK_BENCH_FUZZ=0 skips it all.
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readPack } from '../harness/run/pack-file.ts';
+import { importsFor } from '../harness/hosts/wasm/stub-imports.ts';
+import { runCampaign, type CampaignOptions } from '../harness/fuzz/campaign.ts';
+import { buildRust, buildWat, findRustc, WAT_REFERENCE } from '../packs-under-test/build.ts';
+import { buildFuzzTarget, type FuzzTarget } from '../test/fuzz-targets.ts';
+
+const LIMIT_S = Number(process.env.PACKCHECK_BENCH_FUZZ_S ?? 60);
+const SEEDS = [1, 2, 3, 4, 5];
+const DEEP: FuzzTarget[] = ['magic', 'cmplog', 'stateful', 'nesting'];
+/** The id each target's planted defect violates. */
+const PLANTED: Record<FuzzTarget, string> = { magic: 'wasm.run.valid-payload', cmplog: 'wasm.run.valid-payload', stateful: 'wasm.alloc.integrity', nesting: 'wasm.run.valid-payload', hang: 'harness.timeout' };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** The ABI's tick sequence on one instance and nothing else (alloc, write, run, read the slots, free): ticks per second. */
+function bareTicksPerSec(bytes: Uint8Array, payload: Uint8Array, ms = 2000): number {
+  const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  const ex = new WebAssembly.Instance(module, importsFor(module, () => {})).exports as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
+  ex.__reflow_pack_register!();
+  const id = ex.__reflow_pack_create_actor!(0);
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    for (let k = 0; k < 1000; k++, n++) {
+      const p = ex.__reflow_pack_alloc!(payload.length) >>> 0;
+      new Uint8Array(ex.memory.buffer).set(payload, p);
+      const slots = ex.__reflow_pack_alloc!(8) >>> 0;
+      ex.__reflow_pack_actor_run!(id, p, payload.length, slots, slots + 4);
+      const view = new DataView(ex.memory.buffer);
+      const out = view.getUint32(slots, true);
+      const len = view.getUint32(slots + 4, true);
+      ex.__reflow_pack_free!(out, Math.max(len, 1));
+      ex.__reflow_pack_free!(p, payload.length);
+      ex.__reflow_pack_free!(slots, 8);
+    }
+  }
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+async function campaign(path: string, over: Partial<CampaignOptions>) {
+  const bytes = (await readPack(path)).bytes;
+  return runCampaign({
+    pack: { path, sha256: createHash('sha256').update(bytes).digest('hex'), bytes },
+    seed: 1,
+    timeS: LIMIT_S,
+    maxExecs: null,
+    jobs: 1,
+    timeoutMs: 2000,
+    profile: 'sdk',
+    dict: true,
+    cmplog: true,
+    corpusDir: null,
+    artifactsDir: mkdtempSync(join(tmpdir(), 'pc-bench-fuzz-')),
+    ...over,
+  });
+}
+
+if (process.env.PACKCHECK_BENCH_FUZZ === '0') console.log('(f) fuzzing: skipped (PACKCHECK_BENCH_FUZZ=0)');
+else {
+  const rustc = findRustc();
+  const refs = [{ name: 'WAT reference', path: await buildWat(WAT_REFERENCE, 'wat-reference') }, ...('missing' in rustc ? [] : [{ name: 'Rust reference', path: buildRust(rustc, 'rust-reference') }])];
+  console.log(`(f) fuzzing, ${availableParallelism()} cores, campaigns of at most ${LIMIT_S} s (PACKCHECK_BENCH_FUZZ_S), one job:`);
+  const tiny = new TextEncoder().encode('{"input":{"in":{"type":"Integer","data":42}}}');
+  for (const ref of refs) {
+    const bare = bareTicksPerSec((await readPack(ref.path)).bytes, tiny);
+    const r = await campaign(ref.path, { timeS: Math.min(LIMIT_S, 20) });
+    // Steady state: from the end of the seed inputs (after instrumenting) to the end.
+    const [first, last] = [r.coverage[0]!, r.coverage.at(-1)!];
+    const steady = (last.execs - first.execs) / Math.max(1e-3, (last.ms - first.ms) / 1000);
+    console.log(`    ${ref.name}: bare ${bare.toFixed(0)} ticks/s (tiny payload); instrumented campaign ${r.stats.execsPerSec} exec/s overall (instrumenting included), ${steady.toFixed(0)} exec/s after start-up: ${((steady / bare) * 100).toFixed(1)} % of bare (target >= 50 %)`);
+  }
+  console.log(`  time to find each deep target (first finding of its planted id), median over seeds ${SEEDS.join(', ')}; "-" = not found within ${LIMIT_S} s:`);
+  for (const target of DEEP) {
+    const path = await buildFuzzTarget(target);
+    const line: string[] = [];
+    for (const feedback of [true, false]) {
+      const found: { s: number; execs: number }[] = [];
+      for (const seed of SEEDS) {
+        const r = await campaign(path, { seed, feedback, stopOnFinding: PLANTED[target] });
+        const hit = r.findings.find((f) => f.id === PLANTED[target]);
+        found.push(hit ? { s: hit.foundAtMs / 1000, execs: hit.foundAtExec } : { s: Infinity, execs: Infinity });
+      }
+      const s = median(found.map((f) => f.s));
+      const e = median(found.map((f) => f.execs));
+      const n = found.filter((f) => Number.isFinite(f.s)).length;
+      line.push(`feedback ${feedback ? 'on ' : 'off'}: ${Number.isFinite(s) ? `${s.toFixed(1)} s, ${e} execs` : '-'} (found by ${n}/${SEEDS.length})`);
+    }
+    console.log(`    ${target.padEnd(8)} ${line.join('; ')}`);
+  }
+  for (const ref of refs) {
+    const r = await campaign(ref.path, {});
+    console.log(`  ${ref.name}, ${LIMIT_S} s campaign: ${r.findings.length} finding(s)${r.findings.length ? `: ${r.findings.map((f) => `${f.id} (${f.artifact})`).join(', ')}` : ''} (target: 0), ${r.stats.execs} execs, edges ${r.stats.edges.covered}/${r.stats.edges.total}`);
+  }
+}
