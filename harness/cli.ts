@@ -24,9 +24,9 @@ export const HELP = `packcheck ${TOOL.version}: conformance checks for Reflow ac
 Usage: packcheck [PACK] [options]                 one pack: .wasm, .so or .rflpack
        packcheck PACK… | DIR… [options]         a corpus (corpus@1 report, pack × family matrix)
        packcheck host ADAPTER [options]         a JS wasm-pack host, through its adapter
+       packcheck host --native ADAPTER --expect-abi N   a native (vtable ABI) loader, through its adapter executable
        packcheck merge SHARD.json… --json FILE  join shard reports
        packcheck compare BASE.json NEW.json     what changed between two reports
-       packcheck host --native ADAPTER --expect-abi N   a native (vtable ABI) loader, through its adapter executable
        packcheck diff OLD NEW [options]         two builds of one pack, on the same inputs
        packcheck fuzz PACK [fuzz options]       coverage-guided fuzz campaign on a .wasm pack (fuzz@1)
        packcheck fuzz PACK --merge OUT IN…      merge fuzz corpora (libFuzzer -merge=1)
@@ -67,7 +67,6 @@ Options:
   --shard K/N         corpus: check only the K-th of N stable parts of the sorted paths
   --native            host: the adapter is a native host's executable (nhost.* properties)
   -q, --quiet         no progress line and no terminal report (exit code and files only)
-  --list              the property catalog (id, ABI, statement)
   --expect FILE       expected failures (packcheck/expect@1; repeatable): a failure an entry
                       covers is xfail and does not fail the run; an entry that matched results
                       but none with its status is an unexpected pass and fails it
@@ -75,10 +74,15 @@ Options:
                       used unless --seed is given
   --write-expect FILE write an expect@1 file of this run's failures (new ones with a placeholder
                       reason that --expect refuses until a person replaces it)
-  compare BASE NEW takes --json FILE (packcheck/compare@1), --junit FILE and --html FILE;
-                      it exits 1 when something newly fails, 2 when a report cannot be read
+  --inputs DIR        (wasm packs) also replay every saved fuzz corpus input and artifact
+                      in DIR through the oracles; one that fails an id fails that id's result
+  --list              the property catalog (id, ABI, statement)
   -h, --help          this text
   --version           the version
+
+compare BASE NEW (report@1 or corpus@1 each) takes --json FILE (packcheck/compare@1),
+--junit FILE and --html FILE; it exits 1 when something newly fails, 2 when a report
+cannot be read.
 
 diff OLD NEW (both .wasm or both native .so; else exit 2): exports, imports, symbols, ABI
 version, templates and ports, then the same generated inputs through both builds
@@ -114,8 +118,6 @@ Fuzz options (packcheck fuzz PACK):
   Exit 1 when there is a finding not expected, 0 when none, 2 when the campaign cannot start (a native pack).
 packcheck fuzz PACK --merge OUT_DIR IN_DIR…   libFuzzer's -merge=1: the inputs of the IN_DIRs,
                       smallest first, kept in OUT_DIR only where they add coverage
-packcheck PACK --inputs DIR   (wasm packs) also replay every saved corpus input and fuzz artifact
-                      in DIR through the oracles; one that fails an id fails that id's result
 
 Exit codes: 0 every result passed or was skipped; 1 something failed or errored
 (including a pack that hung or crashed); 2 bad arguments, or the pack is missing
