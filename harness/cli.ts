@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { joinNegativeValues } from './cli-args.ts';
 import { abiVersionFromRustcVV } from './abi/abi.ts';
 import { catalogListing } from '../properties/statements.ts';
 import { DEFAULTS } from './run/replay.ts';
@@ -191,31 +192,13 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
-/**
- * `--seed -5` as two words: Node 20's parseArgs takes `-5` for an option
- * (it has no allowNegative), so a negative number after an option that takes
- * a value is joined to it (`--seed=-5`), as a user who copied a seed means.
- */
-export function joinNegativeValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = argv[i + 1];
-    const name = a.slice(2) as keyof typeof OPTIONS;
-    if (a.startsWith('--') && OPTIONS[name]?.type === 'string' && next !== undefined && /^-\d+$/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
-  }
-  return out;
-}
 
 export function parseCli(argv: string[]): Parsed | 'help' | 'version' | 'list' {
   let values;
   let positionals;
   try {
     ({ values, positionals } = parseArgs({
-      args: joinNegativeValues(argv),
+      args: joinNegativeValues(argv, OPTIONS),
       allowPositionals: true,
       strict: true,
       options: OPTIONS,

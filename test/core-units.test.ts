@@ -171,6 +171,11 @@ describe('parseCli', () => {
     expect(usage(['p.wasm', '--expect-abi', '-1'])).toMatch(/--expect-abi must be between 0 and 4294967295, got -1/);
   });
 
+  it('diff reads a two-word negative seed too', async () => {
+    const { parseDiff } = await import('../harness/commands/diff.ts');
+    expect(parseDiff(['old.wasm', 'new.wasm', '--seed', '-5']).opts.seed).toBe(-5);
+  });
+
   it('--rustc-vv reads the file and derives the expected ABI version; an unreadable file is a usage error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'packcheck-cli-unit-'));
     const f = join(dir, 'vv.txt');

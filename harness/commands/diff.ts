@@ -1,6 +1,7 @@
 // `packcheck diff OLD NEW`: two builds of one pack compared (harness/run/diff/).
 // Its options are its own, parsed here: the check's options mean nothing to it.
 import { parseArgs } from 'node:util';
+import { joinNegativeValues } from '../cli-args.ts';
 import { LoadError, readPack } from '../run/pack-file.ts';
 import { DEFAULTS } from '../run/replay.ts';
 import { DIFF_KINDS, type DiffKind, type DiffOptions } from '../run/diff/model.ts';
@@ -18,25 +19,27 @@ function whole(name: string, v: string | undefined, min: number, max: number): n
   return Number(v);
 }
 
+const DIFF_OPTIONS = {
+  seed: { type: 'string' },
+  runs: { type: 'string' },
+  path: { type: 'string' },
+  json: { type: 'string' },
+  'ignore-error-text': { type: 'boolean' },
+  allow: { type: 'string', multiple: true },
+  'timeout-ms': { type: 'string' },
+  entrypoint: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
 export function parseDiff(argv: string[]): { old: string; new: string; opts: DiffOptions; json?: string; quiet: boolean; seedGiven: boolean } {
   let values;
   let positionals;
   try {
     ({ values, positionals } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, DIFF_OPTIONS),
       allowPositionals: true,
       strict: true,
-      options: {
-        seed: { type: 'string' },
-        runs: { type: 'string' },
-        path: { type: 'string' },
-        json: { type: 'string' },
-        'ignore-error-text': { type: 'boolean' },
-        allow: { type: 'string', multiple: true },
-        'timeout-ms': { type: 'string' },
-        entrypoint: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-      },
+      options: DIFF_OPTIONS,
     }));
   } catch (e) {
     throw new DiffUsage(`${(e as Error).message.split('\n')[0]} (see packcheck --help)`);

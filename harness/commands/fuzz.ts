@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { joinNegativeValues } from '../cli-args.ts';
 import { LoadError, readPack } from '../run/pack-file.ts';
 import { writeJson } from '../report/json.ts';
 import { Progress } from './common.ts';
@@ -57,7 +58,7 @@ export async function fuzzCli(argv: string[], out: Out, err: Out): Promise<numbe
   let values;
   let positionals;
   try {
-    ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
+    ({ values, positionals } = parseArgs({ args: joinNegativeValues(argv, OPTIONS), options: OPTIONS, allowPositionals: true, strict: true }));
     if (values.merge) {
       if (positionals.length < 3) throw new Usage('give the pack, the output directory and at least one corpus: packcheck fuzz PACK --merge OUT_DIR IN_DIR…');
     } else if (positionals.length !== 1) throw new Usage(positionals.length ? `give one pack, got ${positionals.length} paths` : 'give the .wasm pack to fuzz: packcheck fuzz PACK [--time S | --runs N]');
