@@ -181,7 +181,9 @@ export async function checkNativeHost(adapter: string, opts: NativeHostOptions):
   } else {
     const needed = [...new Set(others.flatMap((p) => (p.readsAll ? SCENARIO_NAMES : p.scenarios)))].filter((s) => !records[s]);
     await schedule(needed, opts.jobs ?? Math.min(4, availableParallelism()), (s) => run(s));
-    for (const p of others) results.record(p.id, judge(p, records, results), 0);
+    // A property's time is its scenarios' adapter processes (shared ones counted for each property that reads them).
+    const spent = (p: NHostProperty) => (p.readsAll ? SCENARIO_NAMES : p.scenarios).reduce((ms, s) => ms + (records[s]?.durationMs ?? 0), 0);
+    for (const p of others) results.record(p.id, judge(p, records, results), spent(p));
   }
   // A scenario run for a property that reads every record, cut off while its owner was left out by --only/--skip.
   for (const r of Object.values(records)) if (cutOff(r) && !recordedFor.has(r)) recordHarness(r, r.scenario, results);
