@@ -283,7 +283,7 @@ export const NATIVE_MUTANTS: readonly MutantSpec[] = [
   native('leak-rejected', 'does not free a rejected user_data', ['vtable.register.reclaim']),
   native('double-free-rejected', 'frees a rejected user_data twice', ['vtable.register.reclaim']),
   // drop has nothing left to free: drop.frees is blocked by keep-accepted, which states it.
-  native('free-accepted', 'frees user_data the host accepted', ['vtable.register.keep-accepted'], ['vtable.drop.frees']),
+  native('free-accepted', 'frees user_data the host accepted', ['vtable.register.keep-accepted'], ['vtable.factory.handle', 'vtable.drop.frees']),
   native('duplicate-id', 'registers native.echo twice', ['vtable.register.unique-ids']),
   native('nondeterministic', 'registration order changes from one load to the next', ['vtable.register.deterministic']),
   native('factory-null', 'the factory returns NULL', ['vtable.factory.handle']),

@@ -301,6 +301,11 @@ export const factoryHandle: NativeProperty = {
       const host = acceptAllHost(seqOf(ctx));
       registerWith(ctx, host, 'accept everything');
       try {
+        // A user_data the pack freed before register returned cannot be handed to
+        // its factory (a use after free the harness would cause, which may or may
+        // not crash): vtable.register.keep-accepted reports that defect.
+        const gone = freedByPack(ctx, host)[0];
+        if (gone) throw new StepBroken('vtable.register.keep-accepted', `${ctx.pack.entrypoint}(vtable) with an accept-all host`, `the pack freed the accepted user_data ${p(gone.userData)} of ${showId(gone)} (allocation #${gone.userDataSeq}) before register returned, so factory(user_data) cannot be called on it`);
         for (const c of host.accepted()) {
           // A NULL factory cannot be called: vtable.register.args reports it.
           if (c.factory === 0n) throw new StepBroken('vtable.register.args', `register_template call #${c.index + 1} (id ${showId(c)})`, 'it passed a NULL factory, so factory(user_data) cannot be called');
