@@ -19,6 +19,7 @@ import type { Violated } from './judge.ts';
 import { FuzzLane, type CutOff, type LaneOptions } from './lane.ts';
 import { hangMessage, minimise, minimiseHang } from './minimise.ts';
 import { Mutator, prng } from './mutate.ts';
+import { Schedule } from './schedule.ts';
 import { replayCommand, writeArtifact } from './artifacts.ts';
 import type { InstrumentedPack } from './fuzz-worker.ts';
 import type { SparseTrace } from './coverage.ts';
@@ -91,7 +92,8 @@ export interface CampaignResult {
 const BATCH = 32;
 const BATCH_LARGE = 128;
 const MINIMISE_BUDGET = 400;
-const FRESH_ENERGY = 8;
+/** Share of a batch given to deterministic stages (the rest: new entries' children, then weighted draws). */
+const STAGE_SHARE = 0.25;
 const QUEUE_CAP = 256;
 const MAX_TICKS = 8;
 
@@ -207,10 +209,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
 
   const virgin = new Uint8Array(instrumented.edges);
   let covered = 0;
-  const corpus: FuzzInput[] = [];
+  /** The corpus and the choice of parents (schedule.ts). */
+  const schedule = new Schedule(instrumented.edges, (i) => mutator.stage(i));
+  const corpus = schedule.inputs;
   const needsCmplog: FuzzInput[] = [];
-  /** New corpus entries: each gets FRESH_ENERGY children before random picks resume (AFL's stage on a new queue entry). */
-  const fresh: FuzzInput[] = [];
   const coverage: CampaignResult['coverage'] = [];
   const findings: Finding[] = [];
   const seenKeys = new Set<string>();
@@ -272,8 +274,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     for (const { index, trace } of got.traces) {
       if (novel(trace)) {
         const input = inputs[index]!;
-        corpus.push(input);
-        fresh.push(input);
+        schedule.admit(input, trace);
         // State lives in the instance: the same tick once more is where a sequence goes on.
         const longer = input.ticks.length > 0 && input.ticks.length < MAX_TICKS ? { ...input, ticks: [...input.ticks, input.ticks.at(-1)!] } : null;
         if (o.cmplog) needsCmplog.push(...(longer ? [longer] : []), input);
@@ -294,7 +295,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const chunk = seeds.slice(at, at + BATCH);
     await runOn(0, chunk, chunk.map(() => o.cmplog));
   }
-  if (corpus.length === 0 && seeds.length) corpus.push(seeds[0]!);
+  if (corpus.length === 0 && seeds.length) schedule.admitPlain(seeds[0]!);
   coverage.push({ ms: Math.round(performance.now() - t0), execs, edges: covered });
 
   /** Executions sent to workers and not yet answered, over all lanes (the --runs budget counts them). */
@@ -305,7 +306,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const makeBatch = (): Batch => {
     const batch: FuzzInput[] = [];
     const flags: boolean[] = [];
-    const size = needsCmplog.length || priority.length || fresh.length ? BATCH : BATCH_LARGE;
+    const size = needsCmplog.length || priority.length || schedule.hasFresh ? BATCH : BATCH_LARGE;
     const room = o.maxExecs !== null ? Math.min(size, o.maxExecs - execs - inFlight - reserved) : size;
     if (o.feedback === false) {
       while (batch.length < room) {
@@ -326,20 +327,21 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       batch.push(priority.shift()!);
       flags.push(false);
     }
-    if (fresh.length) {
-      const parent = fresh.pop()!;
-      for (let e = 0; e < FRESH_ENERGY && batch.length < room; e++) {
-        batch.push(mutator.mutate(parent, corpus));
-        flags.push(false);
-      }
+    // The newest entry's own children (the frontier), then deterministic stages, then weighted draws.
+    const own = schedule.takeFresh(room - batch.length);
+    for (let e = 0; own && e < own.children; e++) {
+      batch.push(mutator.mutate(own.parent, corpus));
+      flags.push(false);
     }
-    for (const q of [needsCmplog, fresh]) if (q.length > QUEUE_CAP) q.splice(0, q.length - QUEUE_CAP);
+    for (const child of schedule.takeStage(Math.min(room - batch.length, Math.ceil(room * STAGE_SHARE)))) {
+      batch.push(child);
+      flags.push(false);
+    }
+    if (needsCmplog.length > QUEUE_CAP) needsCmplog.splice(0, needsCmplog.length - QUEUE_CAP);
     if (priority.length > 8 * QUEUE_CAP) priority.length = 8 * QUEUE_CAP;
+    if (batch.length < room) schedule.refresh();
     while (batch.length < room) {
-      // The smaller of two picks: small inputs run fast and leave mutations fewer places to land.
-      const a = corpus[Math.floor(rand() * corpus.length)]!;
-      const b = corpus[Math.floor(rand() * corpus.length)]!;
-      batch.push(mutator.mutate(inputSize(a) <= inputSize(b) ? a : b, corpus));
+      batch.push(mutator.mutate(schedule.draw(rand), corpus));
       flags.push(false);
     }
     return { batch, flags };
@@ -351,7 +353,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   // go first, in small batches made from the latest answer, ahead of a
   // batch made in advance, which waits. Every choice depends only on answers
   // already in, so a one-lane campaign stays deterministic.
-  const hasLeads = () => needsCmplog.length > 0 || priority.length > 0 || fresh.length > 0;
+  const hasLeads = () => needsCmplog.length > 0 || priority.length > 0 || schedule.hasFresh;
   const lane = async (k: number) => {
     let ahead: Batch | null = null;
     const take = (): Batch => {
