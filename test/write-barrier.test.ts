@@ -354,3 +354,76 @@ describe('an instrumented pack answers exactly as the original', () => {
     });
   }
 });
+
+// A pack whose run writes where the payload's first byte says: '0' the last
+// payload byte (i32.store8), '1' the byte just past the block, '2' an
+// i64.store straddling the block's start, '3' memory.fill into it, '4'
+// memory.copy into it, '5' nothing. The result is always "ok".
+const POKER = `(module
+  (import "env" "__reflow_pack_register_template" (func $reg (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 4096) "ok")
+  (global $bump (mut i32) (i32.const 8192))
+  (func (export "reflow_pack_abi_version") (result i32) i32.const 1)
+  (func (export "__reflow_pack_register") (result i32) i32.const 0)
+  (func (export "__reflow_pack_alloc") (param $n i32) (result i32) (local $p i32)
+    (local.set $p (global.get $bump))
+    (global.set $bump (i32.and (i32.add (i32.add (local.get $p) (local.get $n)) (i32.const 15)) (i32.const -8)))
+    (local.get $p))
+  (func (export "__reflow_pack_free") (param i32 i32))
+  (func (export "__reflow_pack_create_actor") (param i32) (result i32) i32.const 1)
+  (func (export "__reflow_pack_destroy_actor") (param i32))
+  (func (export "__reflow_pack_actor_run") (param $i i32) (param $p i32) (param $len i32) (param $op i32) (param $ol i32) (result i32)
+    (local.set $i (i32.sub (i32.load8_u (local.get $p)) (i32.const 48)))
+    (if (i32.eq (local.get $i) (i32.const 0)) (then (i32.store8 (i32.sub (i32.add (local.get $p) (local.get $len)) (i32.const 1)) (i32.const 33))))
+    (if (i32.eq (local.get $i) (i32.const 1)) (then (i32.store8 (i32.add (local.get $p) (local.get $len)) (i32.const 33))))
+    (if (i32.eq (local.get $i) (i32.const 2)) (then (i64.store (i32.sub (local.get $p) (i32.const 4)) (i64.const -1))))
+    (if (i32.eq (local.get $i) (i32.const 3)) (then (memory.fill (i32.add (local.get $p) (i32.const 2)) (i32.const 33) (i32.const 3))))
+    (if (i32.eq (local.get $i) (i32.const 4)) (then (memory.copy (i32.add (local.get $p) (i32.const 5)) (i32.const 4096) (i32.const 2))))
+    (i32.store (local.get $op) (i32.const 4096))
+    (i32.store (local.get $ol) (i32.const 2))
+    i32.const 0)
+)`;
+
+describe('the checked host with the barrier', () => {
+  it('finds each write into the payload block as full verification does, and nothing for a write just past it', async () => {
+    const bytes = await wat(POKER);
+    const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    const barrier = await compileWriteBarrier(bytes);
+    if ('refused' in barrier) throw new Error(barrier.refused);
+    const findings = (b: WriteBarrier | null) => {
+      const host = CheckedWasmHost.instantiate(module, { barrier: b });
+      return ['0abcdefg', '1abcdefg', '2abcdefg', '3abcdefg', '4abcdefg', '5abcdefg'].map((p) => {
+        const before = host.ledger.findings.length;
+        const t = host.run(1, enc(p));
+        expect(t.status).toBe(0);
+        return host.ledger.findings.slice(before).map((f) => f.detail.replace(/\[\d+, \d+\)/, '[block)'));
+      });
+    };
+    const barred = findings(barrier);
+    expect(barred).toEqual([
+      ['the payload block [block) changed at offset 7: byte 0x67 became 0x21'],
+      [],
+      ['the payload block [block) changed at offset 0: byte 0x32 became 0xff'],
+      ['the payload block [block) changed at offset 2: byte 0x62 became 0x21'],
+      ['the payload block [block) changed at offset 5: byte 0x65 became 0x6f'],
+      [],
+    ]);
+    expect(barred).toEqual(findings(null));
+  });
+
+  it('a module with neither globals nor exports gets both sections, and only the barrier\'s exports', async () => {
+    const r = addWriteBarrier(await wat('(module (memory 1) (func (i32.store (i32.const 0) (i32.const 1))))'));
+    if ('refused' in r) throw new Error(r.refused);
+    const m = new WebAssembly.Module(r.bytes as Uint8Array<ArrayBuffer>);
+    expect(WebAssembly.Module.exports(m).map((e) => e.name)).toEqual(['__packcheck_barrier_hull', '__packcheck_barrier_hit', '__packcheck_barrier_first', '__packcheck_barrier_last', '__packcheck_barrier_reset']);
+    expect(r.writeSites).toBe(1);
+  });
+
+  it('a window of all 4 GiB cannot be said in an i32: the host is told so', () => {
+    expect(hullWindow(5, 4)).toBeNull();
+    expect(hullWindow(100, 199)).toEqual({ lo: 85, span: 115 });
+    expect(hullWindow(4, 10)).toEqual({ lo: 0, span: 11 });
+    expect(hullWindow(0, 0xffffffff)!.span).toBeGreaterThan(0xffffffff);
+  });
+});
