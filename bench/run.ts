@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { readPack } from '../harness/run/pack-file.ts';
 import { CallGuard, newGuardBuffer } from '../harness/kernel/call-guard.ts';
 import { CheckedWasmHost } from '../harness/hosts/wasm/wasm-host.ts';
+import { compileWriteBarrier, type WriteBarrier } from '../harness/hosts/wasm/write-barrier.ts';
 import { checkWasmPack, type ProfileEvent, type RunnerOptions } from '../harness/run/wasm-runner.ts';
 import { buildRust, buildWat, findRustc, WAT_REFERENCE, type Patch } from '../packs-under-test/build.ts';
 import { importsFor } from '../harness/hosts/wasm/stub-imports.ts';
@@ -34,9 +35,21 @@ const PAYLOADS = {
   ),
 };
 
-/** Ticks of the fully checked host: guard, ledger, bounds, block verification after every call, slot sentinels, result bounds. */
-function checkedRounds(payload: Uint8Array): () => number {
-  const host = CheckedWasmHost.instantiate(module, { guard: new CallGuard(newGuardBuffer(), 2000) });
+// The pack with its write barrier (harness/hosts/wasm/write-barrier.ts; null: refused). The battery's host verifies
+// every held block after every call; the barrier's host verifies only the blocks a call wrote into.
+const barrierBuild = PARTS.includes('a') ? await compileWriteBarrier(bytes) : null;
+const barrier: WriteBarrier | null = barrierBuild && 'module' in barrierBuild ? barrierBuild : null;
+/** PACKCHECK_BENCH_BEFORE=<another checkout>: that checkout's checked host, measured in the same rounds. */
+const beforeRoot = process.env['PACKCHECK_BENCH_BEFORE'];
+const beforeHost = beforeRoot && PARTS.includes('a') ? ((await import(join(beforeRoot, 'harness', 'hosts', 'wasm', 'wasm-host.ts'))) as { CheckedWasmHost: typeof CheckedWasmHost }).CheckedWasmHost : null;
+
+/**
+ * Ticks of the fully checked host: guard, ledger, bounds, block verification
+ * after every call (of every held block, or with the barrier of those the
+ * call wrote into), slot sentinels, result bounds.
+ */
+function checkedRounds(payload: Uint8Array, withBarrier: WriteBarrier | null, Host = CheckedWasmHost): () => number {
+  const host = Host.instantiate(module, { guard: new CallGuard(newGuardBuffer(), 2000), barrier: withBarrier });
   host.register();
   const id = host.create(0);
   return () => {
@@ -77,22 +90,29 @@ const JOBS = Math.min(4, availableParallelism());
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`packcheck bench on the ${packName}, node ${process.version}, ${availableParallelism()} cores`);
 if (PARTS.includes('a')) console.log(`(a) __reflow_pack_actor_run ticks through the checked host vs a bare ABI loop: ${ROUNDS} interleaved rounds of ${TICKS} ticks each (the first 5 are warm-up), medians:`);
+if (PARTS.includes('a')) console.log(`    write barrier: ${barrier ? `${barrier.writeSites} write sites instrumented` : `refused (${(barrierBuild as { refused: string }).refused}): every held block is verified after every call`}`);
 for (const [name, payload] of PARTS.includes('a') ? Object.entries(PAYLOADS) : []) {
-  const bare = bareRounds(payload);
-  const checked = checkedRounds(payload);
-  const ratios: number[] = [];
-  const bareMs: number[] = [];
-  const checkedMs: number[] = [];
+  // Each side of the comparison: the bare loop, the checked host as the battery runs it (every held block
+  // verified), the same host with the write barrier, and another checkout's host when asked.
+  const sides: [string, () => number][] = [
+    ['bare', bareRounds(payload)],
+    ['checked', checkedRounds(payload, null)],
+  ];
+  if (barrier) sides.push(['checked with the write barrier', checkedRounds(payload, barrier)]);
+  if (beforeHost) sides.push([`checked, ${beforeRoot}`, checkedRounds(payload, null, beforeHost)]);
+  const ms = sides.map((): number[] => []);
+  const ratios = sides.map((): number[] => []);
   for (let r = 0; r < ROUNDS; r++) {
-    const b = bare();
-    const c = checked();
+    const took = sides.map(([, round]) => round());
     if (r < 5) continue;
-    bareMs.push(b);
-    checkedMs.push(c);
-    ratios.push(c / b);
+    took.forEach((t, i) => {
+      ms[i]!.push(t);
+      ratios[i]!.push(t / took[0]!);
+    });
   }
-  const perSec = (ms: number) => ((TICKS / ms) * 1000).toFixed(0);
-  console.log(`    payload ${name}: bare ${perSec(median(bareMs))} ticks/s, checked ${perSec(median(checkedMs))} ticks/s, checked/bare time ratio ${median(ratios).toFixed(2)} (target <= ${name.startsWith('tiny') ? '1.25' : '1.15'})`);
+  const perSec = (t: number) => ((TICKS / t) * 1000).toFixed(0);
+  console.log(`    payload ${name}: bare ${perSec(median(ms[0]!))} ticks/s; target checked/bare <= ${name.startsWith('tiny') ? '1.25' : '1.15'}`);
+  for (let i = 1; i < sides.length; i++) console.log(`      ${sides[i]![0]}: ${perSec(median(ms[i]!))} ticks/s, time ratio to bare ${median(ratios[i]!).toFixed(2)}`);
 }
 
 // (b) The battery at default settings (100 runs, seed 1, the CLI's default

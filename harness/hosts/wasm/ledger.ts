@@ -9,7 +9,11 @@ export interface Block {
   /** Allocation sequence number: addresses are reused, allocations are not. */
   seq: number;
   label: string;
-  /** The bytes the host last wrote into the block; null = not watched. */
+  /**
+   * The bytes the host last wrote into the block; null = not watched. Set it
+   * through `Ledger.watch`: the checked host's write barrier watches only
+   * the blocks it has heard of.
+   */
   expected: Uint8Array | null;
 }
 
@@ -53,11 +57,14 @@ export class Ledger {
   highestEnd = 0;
   /** Sampling stride of the timeline (0 = off). */
   sampleEvery = 0;
+  /** Bumped whenever the set of watched bytes changes (a block added, taken, watched or not): the write barrier's hull follows it. */
+  watchedVersion = 0;
 
   /** Records a new host-held block (one per allocation: an overlapping, defective one too). */
   addBlock(ptr: number, size: number, label: string, expected: Uint8Array | null): Block {
     const block: Block = { ptr, size, seq: ++this.allocations, label, expected };
     this.blocks.push(block);
+    this.watchedVersion++;
     this.hostHeldBytes += size;
     if (ptr + size > this.highestEnd) this.highestEnd = ptr + size;
     return block;
@@ -75,7 +82,14 @@ export class Ledger {
     if (i < 0) return;
     for (let j = i + 1; j < bs.length; j++) bs[j - 1] = bs[j]!; // no splice: it allocates
     bs.pop();
+    this.watchedVersion++;
     this.hostHeldBytes -= block.size;
+  }
+
+  /** Starts (bytes) or stops (null) watching a held block's bytes. */
+  watch(block: Block, expected: Uint8Array | null): void {
+    block.expected = expected;
+    this.watchedVersion++;
   }
 
   findBlock(ptr: number): Block | undefined {

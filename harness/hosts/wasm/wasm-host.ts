@@ -1,13 +1,16 @@
 // The checked reference host of the wasm ABI. Every call into the pack goes
 // through `call()`: it marks the call for the watchdog, turns traps into
 // PackTrap, re-reads memory afterwards (any call may grow it) and verifies
-// that the blocks the host holds still hold what the host wrote.
+// that the blocks the host holds still hold what the host wrote: all of them,
+// or, when the pack was loaded with a write barrier (write-barrier.ts), only
+// those the call wrote into.
 import { ALLOC_ALIGN, MIB, RunStatus, WASM_EXPORTS } from '../../abi/abi.ts';
 import { CallGuard, GUARDED_CALLS, describeCall, type GuardedCall } from '../../kernel/call-guard.ts';
 import { HarnessRefusal, PackTrap } from '../../abi/errors.ts';
 import { Ledger, type Block } from './ledger.ts';
 import { importsFor } from './stub-imports.ts';
 import { PROFILING, phases } from './phase-clock.ts';
+import { barrierControl, hullWindow, MAX_SPAN, type BarrierControl, type WriteBarrier } from './write-barrier.ts';
 
 type Fn = (...args: number[]) => number | undefined;
 
@@ -32,6 +35,13 @@ export interface HostOptions {
    * the host is exactly the checked host the battery uses.
    */
   instrumentation?: { imports: WebAssembly.Imports; onInstance(instance: WebAssembly.Instance): void };
+  /**
+   * The same pack rewritten with a write barrier (compileWriteBarrier of its
+   * bytes): the host instantiates it instead of `module` and, after each
+   * call, verifies only the held blocks the call wrote into. Used only when
+   * blocks are watched; not with `instrumentation` (that is another module).
+   */
+  barrier?: WriteBarrier | null;
 }
 
 /** What one tick (`__reflow_pack_actor_run` and its bookkeeping) saw. */
@@ -77,12 +87,26 @@ export class CheckedWasmHost {
   private readonly watch: boolean;
   private view: Uint8Array;
   private readonly slotScratch = new Uint8Array(8);
+  /** The write barrier's controls, or null: verify every held block after every call. */
+  private readonly barrier: BarrierControl | null;
+  /** The ledger's watchedVersion the barrier's hull was last set for. */
+  private hullVersion = -1;
+  /** The watched bytes span all of a 4 GiB memory: the barrier's window cannot say it, full verification instead. */
+  private hullTooWide = false;
+  /**
+   * Bytes the host itself wrote over another held block (filling a block
+   * alloc returned on top of it): the barrier sees only the pack's writes,
+   * so the next call verifies these too, as full verification would.
+   */
+  private hostFirst = EVERYWHERE;
+  private hostLast = 0;
 
   private constructor(
     instance: WebAssembly.Instance,
     readonly ledger: Ledger,
     guard: CallGuard,
     watch: boolean,
+    barrier: boolean,
   ) {
     const e = instance.exports as Record<string, unknown>;
     const fn = (name: string): Fn => {
@@ -107,11 +131,17 @@ export class CheckedWasmHost {
     this.guard = guard;
     this.watch = watch;
     this.view = new Uint8Array(memory.buffer);
+    this.barrier = barrier ? barrierControl(instance) : null;
   }
 
   /** A fresh instance of the pack with its own ledger. Registration is not called. */
   static instantiate(module: WebAssembly.Module, opts: HostOptions = {}): CheckedWasmHost {
     const guard = opts.guard ?? new CallGuard(null, 2000);
+    if (opts.barrier && opts.instrumentation) throw new Error('a write barrier and fuzz instrumentation are two different modules: pass one');
+    const watch = opts.watchBlocks ?? true;
+    // Unwatched, the barrier would only slow the pack down: the original module serves.
+    const barrier = watch && opts.barrier ? opts.barrier : null;
+    const target = barrier ? barrier.module : module;
     const ledger = new Ledger();
     let memory: WebAssembly.Memory | null = null;
     // Metadata bytes are copied at call time: the pack may reuse the buffer.
@@ -126,9 +156,9 @@ export class CheckedWasmHost {
     const t0 = PROFILING ? performance.now() : 0;
     let instance: WebAssembly.Instance;
     try {
-      const imports = importsFor(module, record);
+      const imports = importsFor(target, record);
       if (opts.instrumentation) Object.assign(imports, opts.instrumentation.imports);
-      instance = new WebAssembly.Instance(module, imports);
+      instance = new WebAssembly.Instance(target, imports);
     } catch (e) {
       throw new PackTrap('instantiating the module', e, 'instantiate');
     } finally {
@@ -136,7 +166,7 @@ export class CheckedWasmHost {
       if (PROFILING) phases.instantiateMs += performance.now() - t0;
     }
     opts.instrumentation?.onInstance(instance);
-    const host = new CheckedWasmHost(instance, ledger, guard, opts.watchBlocks ?? true);
+    const host = new CheckedWasmHost(instance, ledger, guard, watch, barrier !== null);
     memory = host.ex.memory;
     return host;
   }
@@ -156,6 +186,8 @@ export class CheckedWasmHost {
    * string building unless something went wrong.
    */
   private call(name: number, f: Fn, argc: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, extraBudgetMs = 0): number {
+    const barrier = this.barrier;
+    if (barrier !== null && this.hullVersion !== this.ledger.watchedVersion) this.setHull(barrier);
     this.guard.enter(name, argc, a0, a1, a2, a3, a4, extraBudgetMs);
     const t0 = PROFILING ? performance.now() : 0;
     let r: number | undefined;
@@ -172,7 +204,20 @@ export class CheckedWasmHost {
     const ledger = this.ledger;
     if (ledger.sampleEvery === 0) ledger.calls++;
     else ledger.sample(mem.length);
-    if (this.watch && ledger.blocks.length !== 0) this.verifyBlocks(mem, name, argc, a0, a1, a2, a3, a4);
+    if (barrier !== null) {
+      // A write that touched the hull, in this call or in an earlier one that trapped before it got here.
+      let first = this.hostFirst;
+      let last = this.hostLast;
+      if (barrier.hit() !== 0) {
+        first = Math.min(first, barrier.first() >>> 0);
+        last = Math.max(last, barrier.last() >>> 0);
+        barrier.reset();
+      }
+      if (this.hullTooWide) this.verifyBlocks(mem, 0, EVERYWHERE, name, argc, a0, a1, a2, a3, a4);
+      else if (first <= last) this.verifyBlocks(mem, first, last, name, argc, a0, a1, a2, a3, a4);
+      this.hostFirst = EVERYWHERE;
+      this.hostLast = 0;
+    } else if (this.watch && ledger.blocks.length !== 0) this.verifyBlocks(mem, 0, EVERYWHERE, name, argc, a0, a1, a2, a3, a4);
     if (PROFILING) {
       phases.packMs += t1 - t0;
       phases.checkMs += performance.now() - t1;
@@ -181,12 +226,35 @@ export class CheckedWasmHost {
     return r === undefined ? 0 : r;
   }
 
-  private verifyBlocks(mem: Uint8Array, name: number, argc: number, a0: number, a1: number, a2: number, a3: number, a4: number): void {
+  /** The hull of the watched bytes: the barrier reports writes that touch it. Set only when the watched set changed. */
+  private setHull(barrier: BarrierControl): void {
+    const blocks = this.ledger.blocks;
+    let lo = EVERYWHERE;
+    let last = 0;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!;
+      const n = b.expected === null ? 0 : b.expected.length;
+      if (n === 0) continue;
+      if (b.ptr < lo) lo = b.ptr;
+      if (b.ptr + n - 1 > last) last = b.ptr + n - 1;
+    }
+    this.hullVersion = this.ledger.watchedVersion;
+    this.hullTooWide = false;
+    const w = hullWindow(lo, last);
+    if (w === null) return barrier.hull(-1, 0); // nothing watched: the empty window, which no write meets
+    // A window of all 4 GiB does not fit the i32 span: verify everything while it lasts.
+    if (w.span > MAX_SPAN) this.hullTooWide = true;
+    barrier.hull(w.lo | 0, w.span | 0);
+  }
+
+  /** Verifies the watched blocks that meet the written bytes [first, last]. */
+  private verifyBlocks(mem: Uint8Array, first: number, last: number, name: number, argc: number, a0: number, a1: number, a2: number, a3: number, a4: number): void {
     const blocks = this.ledger.blocks;
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i]!; // an indexed loop: no iterator object on the hot path
       const want = b.expected;
-      if (want === null || b.ptr + want.length > mem.length || sameBytes(mem, b.ptr, want)) continue;
+      if (want === null || b.ptr > last || b.ptr + want.length <= first) continue;
+      if (b.ptr + want.length > mem.length || sameBytes(mem, b.ptr, want)) continue;
       const got = mem.subarray(b.ptr, b.ptr + want.length);
       let at = 0;
       while (at < want.length && got[at] === want[at]) at++;
@@ -195,7 +263,7 @@ export class CheckedWasmHost {
         callText(name, argc, a0, a1, a2, a3, a4),
         `the ${b.label} block [${b.ptr}, ${b.ptr + b.size}) changed at offset ${at}: byte 0x${want[at]!.toString(16).padStart(2, '0')} became 0x${got[at]!.toString(16).padStart(2, '0')}`,
       );
-      b.expected = got.slice();
+      b.expected = got.slice(); // the same bytes watched: the hull stands
     }
   }
 
@@ -239,6 +307,8 @@ export class CheckedWasmHost {
     }
     const overlap = this.ledger.overlapping(p, n);
     if (overlap) {
+      this.hostFirst = Math.min(this.hostFirst, p);
+      this.hostLast = Math.max(this.hostLast, p + n - 1);
       const detail = `returned [${p}, ${p + n}), which overlaps the host-held ${overlap.label} block [${overlap.ptr}, ${overlap.ptr + overlap.size}) from allocation #${overlap.seq}`;
       this.ledger.note('overlap', `__reflow_pack_alloc(${n})`, detail);
       // Two blocks in one place: nothing the pack does with them means anything. wasm.alloc.disjoint states it.
@@ -307,7 +377,7 @@ export class CheckedWasmHost {
     }
     tick.payloadPtr = pb.ptr;
     tick.slotPtr = sb.ptr;
-    sb.expected = null; // the pack writes the two slots during the call
+    this.ledger.watch(sb, null); // the pack writes the two slots during the call
     tick.status =
       this.call(C.run, this.ex.run, 5, instance | 0, pb.ptr, payload.length, sb.ptr, sb.ptr + 4, payload.length / MIB) | 0;
     const mem = this.view; // refreshed by the call
@@ -315,7 +385,7 @@ export class CheckedWasmHost {
     tick.outLen = u32At(mem, sb.ptr + 4);
     // What the pack wrote is now the host's; the slot block is freed within this tick, so one buffer serves.
     for (let i = 0; i < 8; i++) this.slotScratch[i] = mem[sb.ptr + i]!; // no subarray view: this is the hot path
-    sb.expected = this.slotScratch;
+    this.ledger.watch(sb, this.slotScratch);
     tick.memBytesAfter = mem.length;
     const span = Math.max(tick.outLen, 1);
     tick.resultInBounds = tick.outPtr !== 0 && tick.outPtr + span <= mem.length;
@@ -348,6 +418,8 @@ export class CheckedWasmHost {
 }
 
 const ONE_ZERO = new Uint8Array([0]);
+/** The highest u32: a written range [0, EVERYWHERE] verifies every block. */
+const EVERYWHERE = 0xffffffff;
 
 /** TypedArray.set, without its call overhead for the few bytes of a slot block or a tiny payload. */
 function copyInto(mem: Uint8Array, at: number, src: Uint8Array): void {
