@@ -1,18 +1,19 @@
 // Memo of the oracles' pure parts for a fuzz worker: a tick's payload bytes
 // and its Message-schema classification, and the form checks of a result
-// (output Messages after status 0, error JSON after a non-zero status). A child copies most of its parent's ticks, and packs answer the
-// same text again and again, so the same payload and result texts come back
-// constantly; measured on the WAT reference pack (bench/fuzz-profile.ts),
-// classifying was half an execution's time. Both functions are pure (the
-// verdict depends on the text alone), so a hit gives exactly what a fresh
-// call gives, and the campaign stays deterministic. Bounded by the text it
-// holds: when full it starts over (a campaign's recurring texts are back
-// within a few batches).
+// (output Messages after status 0, error JSON after a non-zero status). A
+// child copies most of its parent's ticks, and packs answer the same texts
+// again and again: on the reference packs about three payload texts in four
+// and nine results in ten come back (bench/fuzz-profile.ts), and
+// classifying was half an execution's time. Each verdict is a pure function
+// of the text, so a hit gives exactly what a fresh call gives, and the
+// campaign stays deterministic. Each memo is bounded by the text it holds:
+// when full it starts over (a campaign's recurring texts are back within a
+// few batches).
 import { checkErrorJson, checkOutputs, classifyPayloadBytes, classifyPayloadText, hasLoneSurrogate, type Classification } from '../abi/message-schema.ts';
 import { payloadBytes, type Payload } from './input.ts';
 
-/** UTF-16 code units of keys a cache holds before it starts over (about 16-32 MB with the values). */
-const BUDGET_CHARS = 8 << 20;
+/** Key characters one memo holds before it starts over (with its values, about 10 MB a memo). */
+const BUDGET_CHARS = 4 << 20;
 /** Texts longer than this are not kept: rare, and each would take a large share of the budget. */
 const MAX_KEY_CHARS = 4096;
 
@@ -57,10 +58,6 @@ class TextMemo<V> {
   }
 }
 
-function classifyBytes(bytes: Uint8Array): ClassifiedPayload {
-  return { bytes, cls: classifyPayloadBytes(bytes) };
-}
-
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** What the output oracle says of a status-0 result's bytes. */
@@ -76,14 +73,17 @@ function outputsVerdict(bytes: Uint8Array): OutputsVerdict {
   return { utf8: true, problem: checkOutputs(text) };
 }
 
-/** `{hex}` payloads (byte-level mutations) apart from texts: a text may spell any hex string. */
 const texts = new TextMemo((text: string): ClassifiedPayload => {
   const bytes = payloadBytes(text);
   // Well-formed UTF-16 is exactly what its UTF-8 bytes decode to: classified as text, without the strict decode (the
   // slowest step of a miss on Node 20). A lone surrogate is encoded as U+FFFD: then the bytes decide.
   return { bytes, cls: hasLoneSurrogate(text) ? classifyPayloadBytes(bytes) : classifyPayloadText(text) };
 });
-const hexes = new TextMemo((hex: string) => classifyBytes(payloadBytes({ hex })));
+/** `{hex}` payloads (byte-level mutations) apart from texts: a text may spell any hex string. */
+const hexes = new TextMemo((hex: string): ClassifiedPayload => {
+  const bytes = payloadBytes({ hex });
+  return { bytes, cls: classifyPayloadBytes(bytes) };
+});
 /** Results are keyed by their bytes read as Latin-1 (one character per byte: a key for any bytes, UTF-8 or not, and no strict decode on a hit). */
 const outputs = new TextMemo((latin1: string) => outputsVerdict(Buffer.from(latin1, 'latin1')));
 /** `checkErrorJson` gives null for good error JSON: kept as '' so that a miss and a null are told apart. */
