@@ -38,7 +38,15 @@ class TextMemo<V> {
       return v;
     }
     this.misses++;
-    v = this.compute(key);
+    // The verdicts read an error's message, never its stack: a parser's SyntaxError (most byte-mutated payloads
+    // throw one) is made without capturing one.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      v = this.compute(key);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     if (key.length <= MAX_KEY_CHARS) {
       if (this.chars + key.length > BUDGET_CHARS) {
         this.map.clear();
