@@ -6,6 +6,7 @@
 // The schema is versioned data (MESSAGE_SCHEMA); the classifiers take it as an
 // optional last argument so a profile can switch to another revision.
 
+import { isUtf8 } from 'node:buffer';
 import { isLosslessNumber, parse as parseLosslessJson } from 'lossless-json';
 
 // ---------------------------------------------------------------------------
@@ -574,12 +575,23 @@ export function classifyPayload(value: unknown, schema: MessageSchema = MESSAGE_
  * must answer -2 / -3); otherwise as classifyPayload.
  */
 export function classifyPayloadBytes(bytes: Uint8Array, schema: MessageSchema = MESSAGE_SCHEMA): Classification {
+  // The same verdict as the fatal decoder's exception, without its cost (the fuzzer's byte mutations are mostly not UTF-8).
+  if (!isUtf8(bytes)) return invalid('payload is not valid UTF-8');
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
   } catch {
     return invalid('payload is not valid UTF-8');
   }
+  return classifyPayloadText(text, schema);
+}
+
+/**
+ * classifyPayloadBytes after its UTF-8 decoding: `text` must be what the
+ * bytes decode to (a caller holding the text, such as the fuzzer's memo of
+ * payload texts, skips the encode and the strict decode).
+ */
+export function classifyPayloadText(text: string, schema: MessageSchema = MESSAGE_SCHEMA): Classification {
   if (text.length === 0) return invalid('payload is empty');
   let value: unknown;
   try {

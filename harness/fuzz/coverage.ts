@@ -4,7 +4,7 @@
 // (persistent mode): after each input the drain export reports the counters
 // that moved and zeroes them, so the reader sees only the edges the input
 // reached and nothing is allocated per input.
-import { CMPCALL_IMPORT, DRAIN, HIT_IMPORT, READ_CMP, RESET_CMP, type CmpSite } from './instrument.ts';
+import { CMP_DIFFS, CMPCALL_IMPORT, CMPDIFF_IMPORT, DRAIN, HIT_IMPORT, LEARN, NOVEL, RESET_CMP, SEEN_IMPORT, ZERO } from './instrument.ts';
 import { tokenOf } from './dictionary.ts';
 
 /** AFL's buckets: 1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+ as one bit each. */
@@ -32,6 +32,23 @@ export interface CmpFinds {
  */
 export type SparseTrace = Uint32Array;
 
+/** What the reader calls on an instance of one build (instrument.ts's exports); null before the first instance. */
+interface BuildExports {
+  drain: (() => void) | null;
+  /** 1 when some counter's bucket is new to the instance (instrument.ts, drain()). */
+  novel: (() => number) | null;
+  zero: (() => void) | null;
+  learn: (() => void) | null;
+  /** Whether `learn` ran on this instance. */
+  learned: boolean;
+  /** The CmpLog build only. */
+  cmpDiffs: (() => void) | null;
+  resetCmp: (() => void) | null;
+  memory: WebAssembly.Memory | null;
+}
+
+const noInstance = (): BuildExports => ({ drain: null, novel: null, zero: null, learn: null, learned: false, cmpDiffs: null, resetCmp: null, memory: null });
+
 /**
  * One per worker: hooks every instance of the instrumented module, so
  * that after an input the harness reads its counters (and CmpLog values).
@@ -43,28 +60,34 @@ export class CoverageReader {
   private readonly trace: Uint8Array;
   private readonly touched: Int32Array;
   private nTouched = 0;
+  /** Where `cmpdiff` puts what it is told (the list cmpFinds is building). */
+  private diffs: [string, string][] = [];
   /** The bucket bits this worker has seen: a subset of the campaign's, so an input new to the campaign is new here first. */
   private readonly seen: Uint8Array;
 
-  constructor(
-    readonly edges: number,
-    private readonly cmpSites: readonly CmpSite[],
-  ) {
+  constructor(readonly edges: number) {
     this.trace = new Uint8Array(edges);
     this.touched = new Int32Array(edges);
     this.seen = new Uint8Array(edges);
   }
 
   /** Exports of the latest instance of each build (edges only, and with CmpLog). */
-  private readonly builds = {
-    edges: { drain: null as (() => void) | null, readCmp: null as ((i: number) => bigint) | null, resetCmp: null as (() => void) | null, memory: null as WebAssembly.Memory | null },
-    cmplog: { drain: null as (() => void) | null, readCmp: null as ((i: number) => bigint) | null, resetCmp: null as (() => void) | null, memory: null as WebAssembly.Memory | null },
-  };
-  private active = this.builds.edges;
+  private readonly builds: Record<'edges' | 'cmplog', BuildExports> = { edges: noInstance(), cmplog: noInstance() };
+  /** The build of the input running (its latest instance is looked up at each use: an input may start on a new one). */
+  private build: 'edges' | 'cmplog' = 'edges';
+  private get active(): BuildExports {
+    return this.builds[this.build];
+  }
 
   private readonly imports = {
     [CMPCALL_IMPORT.module]: {
       [CMPCALL_IMPORT.name]: (a: number, b: number, n: number) => this.cmpcall(a >>> 0, b >>> 0, n >>> 0),
+    },
+    [CMPDIFF_IMPORT.module]: {
+      [CMPDIFF_IMPORT.name]: (_site: number, a: bigint, b: bigint) => this.diffs.push([a.toString(), b.toString()]),
+    },
+    [SEEN_IMPORT.module]: {
+      [SEEN_IMPORT.name]: (edge: number) => this.seen[edge]!,
     },
     [HIT_IMPORT.module]: {
       [HIT_IMPORT.name]: (edge: number, count: number) => {
@@ -80,18 +103,24 @@ export class CoverageReader {
       imports: this.imports,
       onInstance: (instance: WebAssembly.Instance) => {
         const ex = instance.exports as Record<string, unknown>;
-        const slot = this.builds[build];
-        slot.drain = ex[DRAIN] as () => void;
-        slot.readCmp = ex[READ_CMP] as (i: number) => bigint;
-        slot.resetCmp = ex[RESET_CMP] as () => void;
-        slot.memory = ex['memory'] instanceof WebAssembly.Memory ? ex['memory'] : null;
+        const fn = (name: string) => (typeof ex[name] === 'function' ? (ex[name] as () => number) : null);
+        this.builds[build] = {
+          drain: fn(DRAIN),
+          novel: fn(NOVEL),
+          zero: fn(ZERO),
+          learn: fn(LEARN),
+          learned: false,
+          cmpDiffs: fn(CMP_DIFFS),
+          resetCmp: fn(RESET_CMP),
+          memory: ex['memory'] instanceof WebAssembly.Memory ? ex['memory'] : null,
+        };
       },
     };
   }
 
   /** Starts an input, on the CmpLog build (compared byte ranges and operands recorded) or the edge build. */
   begin(cmplog: boolean): void {
-    this.active = cmplog ? this.builds.cmplog : this.builds.edges;
+    this.build = cmplog ? 'cmplog' : 'edges';
     this.calls = cmplog ? new Map() : null;
     if (cmplog) this.active.resetCmp?.();
     for (let k = 0; k < this.nTouched; k++) this.trace[this.touched[k]!] = 0;
@@ -111,10 +140,22 @@ export class CoverageReader {
   /**
    * Drains the counters of the input that just ran (on the instance it ran
    * on, trapped or not). Returns whether it set a bucket bit this worker had
-   * not seen, recording it.
+   * not seen, recording it. Unless `trace` (the caller reads sparse() in any
+   * case), an input the instance itself calls old is not drained, only
+   * zeroed (instrument.ts, drain()): then sparse() is empty.
    */
-  finish(): boolean {
-    this.active.drain?.();
+  finish(trace = false): boolean {
+    const a = this.active;
+    // The instance learns what the harness has seen when it is first asked (never, where every trace is read: a merge).
+    if (!trace && !a.learned && a.learn) {
+      a.learn();
+      a.learned = true;
+    }
+    if (!trace && a.novel && a.novel() === 0) {
+      a.zero!();
+      return false;
+    }
+    a.drain?.();
     let novel = false;
     for (let k = 0; k < this.nTouched; k++) {
       const e = this.touched[k]!;
@@ -137,14 +178,15 @@ export class CoverageReader {
     return out;
   }
 
-  /** The CmpLog record of the input that just ran: operands that differed, and compared strings. */
+  /** The CmpLog record of the input that just ran: operands that differed (in site order), and compared strings. */
   cmpFinds(): CmpFinds {
     const ints: [string, string][] = [];
-    const read = this.active.readCmp;
-    for (let i = 0; read && i < this.cmpSites.length; i++) {
-      const x = read(2 * i);
-      const y = read(2 * i + 1);
-      if (x !== y) ints.push([x.toString(), y.toString()]);
+    const diffs = this.active.cmpDiffs;
+    if (diffs) {
+      // The build reports only the sites that differ, into `ints`.
+      this.diffs = ints;
+      diffs();
+      this.diffs = [];
     }
     return { ints, strings: [...(this.calls?.values() ?? [])] };
   }

@@ -90,7 +90,7 @@ async function start(): Promise<FromFuzzWorker> {
   if (init.plain) return { type: 'ready', templates, instrumented: null };
   const made = init.instrumented === null;
   const inst = init.instrumented ?? (await instrumentPack(init.bytes, { cmplog: init.cmplog }));
-  reader = new CoverageReader(inst.edges, inst.cmpSites);
+  reader = new CoverageReader(inst.edges);
   fuzzSetup = { module: new WebAssembly.Module(inst.bytes as Uint8Array<ArrayBuffer>), templates, guard, instrumentation: reader.hookFor('edges') };
   persistent = new PersistentJudge(fuzzSetup, REFRESH_EVERY);
   if (inst.cmplogBytes) {
@@ -113,7 +113,7 @@ function batch(inputs: FuzzInput[], cmplog: boolean[], traces: 'novel' | 'all'):
     const withCmp = (cmplog[i] ?? false) && persistentCmplog !== null;
     r.begin(withCmp);
     const v = (withCmp ? persistentCmplog! : persistent!).run(inputs[i]!, traces === 'all');
-    if (r.finish() || traces === 'all') novel.push({ index: i, trace: r.sparse() });
+    if (r.finish(traces === 'all') || traces === 'all') novel.push({ index: i, trace: r.sparse() });
     if (withCmp) cmp.push({ index: i, finds: r.cmpFinds() });
     if (!v) continue;
     // Confirmed on a fresh instance of the pack as it is, or not reported: neither

@@ -16,7 +16,8 @@ const ENC = new TextEncoder();
 
 export function payloadBytes(p: Payload): Uint8Array {
   if (typeof p === 'string') return ENC.encode(p);
-  return Uint8Array.from(p.hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+  // A copy of Buffer's decoding: a plain Uint8Array of its own, not a view into Buffer's shared pool.
+  return new Uint8Array(Buffer.from(p.hex, 'hex'));
 }
 
 export function payloadOf(bytes: Uint8Array): Payload {

@@ -20,7 +20,8 @@
 // reader, a two-tick input costs about 0.19 ms instrumented against 0.24 ms
 // uninstrumented (the same, within noise). Since one instance now runs many
 // inputs (persistent mode, judge.ts), the counters are read and zeroed by one
-// drain call after each input (see drain()).
+// drain call after each input, or only zeroed when the instance finds
+// nothing new in them (see drain()).
 //
 // CmpLog (optional): each integer comparison whose operands are not both
 // constants records its two operands in a pair of globals of the operand
@@ -49,7 +50,13 @@ export const CMPCALL_IMPORT = { module: '__packcheck', name: 'cmpcall' } as cons
  * imports share one module name.
  */
 export const HIT_IMPORT = { module: '__packcheck_cov', name: 'hit' } as const;
+/** `seen(edge)`: the bucket bits the harness has seen on an edge (`__packcheck_learn` asks it for each edge). */
+export const SEEN_IMPORT = { module: '__packcheck_seen', name: 'get' } as const;
+/** `cmpdiff(site, a, b)`: called by `__packcheck_cmp_diffs` for each CmpLog site whose operands differ (a module name of its own, as above). */
+export const CMPDIFF_IMPORT = { module: '__packcheck_cmpd', name: 'diff' } as const;
 const EDGE = '__pc_e';
+/** Per edge: the bucket bits this instance's drains reported (see drain()). */
+const SEEN = '__pc_s';
 const CMP_A = '__pc_ca';
 const CMP_B = '__pc_cb';
 
@@ -128,6 +135,8 @@ export async function instrumentPack(bytes: Uint8Array, opts: InstrumentOptions)
 
 class Instrumenter {
   private edges = 0;
+  /** Each defined function's edges: a contiguous range whose last edge is its entry. */
+  private readonly functionEdges: { first: number; entry: number }[] = [];
   private readonly cmpSites: CmpSite[] = [];
   private readonly ints = new Set<bigint>();
   private readonly classOf = new Map<number, string>();
@@ -161,15 +170,22 @@ class Instrumenter {
       if (params.length === 3 && params.every((t) => t === b.i32) && results.length === 1 && results[0] === b.i32) this.memcmpLike.add(info.name);
       if (info.body) defined.push(f);
     }
-    if (this.opts.cmplog) m.addFunctionImport('__pc_cmpcall', CMPCALL_IMPORT.module, CMPCALL_IMPORT.name, b.createType([b.i32, b.i32, b.i32]), b.none);
+    if (this.opts.cmplog) {
+      m.addFunctionImport('__pc_cmpcall', CMPCALL_IMPORT.module, CMPCALL_IMPORT.name, b.createType([b.i32, b.i32, b.i32]), b.none);
+      m.addFunctionImport('__pc_cmpdiff', CMPDIFF_IMPORT.module, CMPDIFF_IMPORT.name, b.createType([b.i32, b.i64, b.i64]), b.none);
+    }
     m.addFunctionImport('__pc_hit', HIT_IMPORT.module, HIT_IMPORT.name, b.createType([b.i32, b.i32]), b.none);
+    m.addFunctionImport('__pc_seen', SEEN_IMPORT.module, SEEN_IMPORT.name, b.i32, b.i32);
     for (const f of defined) {
       this.func = f;
       this.scratch = new Map();
+      const first = this.edges;
       const body = b.Function.getBody(f);
       const walked = this.walk(body);
       const results = b.getFunctionInfo(f).results;
+      const entry = this.edges; // numbered last: the function's edges are [first, entry]
       b.Function.setBody(f, m.block(null, [this.bump(), walked], results));
+      this.functionEdges.push({ first, entry });
     }
     for (let i = 0; i < this.edges; i++) m.addGlobal(`${EDGE}${i}`, b.i32, true, m.i32.const(0));
     const cmpGlobals: { name: string; wide: boolean }[] = [];
@@ -179,7 +195,7 @@ class Instrumenter {
         cmpGlobals.push({ name: `${g}${i}`, wide: s.wide });
       }
     });
-    this.reader(READ_CMP, cmpGlobals, b.i64);
+    if (this.opts.cmplog) this.cmpDiffs();
     this.drain();
     this.zeroing(RESET_CMP, cmpGlobals);
     if (!m.validate()) throw new Error('the instrumented module does not validate (a binaryen limitation on this pack)');
@@ -187,41 +203,89 @@ class Instrumenter {
   }
 
   /**
-   * An exported `(i32) -> T` that returns global number i (0 past the end),
-   * through one br_table: the harness reads counters by calling it, so the
-   * instance exports two functions instead of a thousand globals (each
-   * exported global costs a wrapper object at every instantiation: 0.8 ms
-   * per input on the reference pack, against 0.1 ms without).
-   */
-  private reader(name: string, globals: { name: string; wide: boolean }[], type: number): void {
-    const { b, m } = this;
-    const label = (k: number) => `__pc_r${k}`;
-    let cur = m.block(label(0), [m.switch(globals.map((_, k) => label(k)), label(globals.length), m.local.get(0, b.i32))], b.none);
-    globals.forEach((g, k) => {
-      const get = m.global.get(g.name, g.wide ? b.i64 : b.i32);
-      const value = type === b.i64 && !g.wide ? m.i64.extend_s(get) : get;
-      cur = m.block(label(k + 1), [cur, m.return(value)], b.none);
-    });
-    m.addFunction(name, b.createType([b.i32]), type, [], m.block(null, [cur, type === b.i64 ? m.i64.const(0n as unknown as number) : m.i32.const(0)], type));
-    m.addFunctionExport(name, name);
-  }
-
-  /**
    * Persistent mode (one instance runs many inputs): `__packcheck_drain()`
    * calls the `hit` import once for each counter that is not zero and sets
    * it back to 0, so reading and resetting cost one call per edge the input
-   * reached (a few hundred) instead of one per edge of the module (4,500 on
-   * the Rust reference pack), and the scan itself is straight-line wasm.
+   * reached (a few hundred) instead of one per edge of the module, and the
+   * scan itself is straight-line wasm. Every scan skips each function whose
+   * entry counter is 0: no edge inside a function is reached without
+   * entering it (the Rust reference pack: 4,500 edges in 230 functions).
+   * Edges are still reported in ascending order, so the traces are the
+   * same as a full scan's. (An entry counter that wrapped to exactly 2^32
+   * calls would hide its function's edges from one scan: beyond what the
+   * watchdog lets an input run.)
+   *
+   * Most inputs reach nothing new, and for them even one import call per
+   * edge reached was most of the drain (724 calls an input on the Rust
+   * pack). So the instance keeps, in globals of its own, the bucket bits
+   * each edge reported through a drain (`seen`), and `__packcheck_novel()`
+   * answers, with no call out of wasm, whether any counter's bucket has a
+   * bit outside them; when none has, `__packcheck_zero()` resets the
+   * counters and the input's trace is never read. The instance's `seen` is
+   * a subset of the harness's (it starts as a copy of the harness's,
+   * `__packcheck_learn`, and the harness saw every drain since), so an input
+   * it calls old is old for the harness too; one it calls new is drained and
+   * the harness decides.
    */
   private drain(): void {
     const { b, m } = this;
-    const body: Ref[] = [];
-    for (let i = 0; i < this.edges; i++) {
-      const g = `${EDGE}${i}`;
-      body.push(m.if(m.global.get(g, b.i32), m.block(null, [m.call('__pc_hit', [m.i32.const(i), m.global.get(g, b.i32)], b.none), m.global.set(g, m.i32.const(0))], b.none)));
-    }
-    m.addFunction(DRAIN, b.none, b.none, [], m.block(null, body, b.none));
+    const count = (i: number) => m.global.get(`${EDGE}${i}`, b.i32);
+    const seen = (i: number) => m.global.get(`${SEEN}${i}`, b.i32);
+    /** Local 0 of the scanning functions: the counter just read (one global read an edge). */
+    const c = () => m.local.get(0, b.i32);
+    /** `scan(per edge)`: each edge of each entered function, its counter in local 0. */
+    const scan = (perEdge: (i: number) => Ref, onlyReached = true): Ref =>
+      m.block(
+        null,
+        this.functionEdges.map(({ first, entry }) => {
+          const inner: Ref[] = [];
+          for (let i = first; i <= entry; i++) inner.push(onlyReached ? m.if(m.local.tee(0, count(i), b.i32), perEdge(i)) : perEdge(i));
+          return m.if(count(entry), m.block(null, inner, b.none));
+        }),
+        b.none,
+      );
+    for (let i = 0; i < this.edges; i++) m.addGlobal(`${SEEN}${i}`, b.i32, true, m.i32.const(0));
+    // AFL's buckets (coverage.ts's bucket()) of local 0, inline, with no branch: 1 and 2 are themselves, 3-31 the
+    // power of two above the highest bit (3 → 4, 4-7 → 8, 8-15 → 16, 16-31 → 32), 32-127 64, 128 and more 128.
+    const bucket = (): Ref => {
+      const pow2Above = m.i32.shl(m.i32.const(1), m.i32.sub(m.i32.const(32), m.i32.clz(c())));
+      return m.select(m.i32.ge_u(c(), m.i32.const(128)), m.i32.const(128), m.select(m.i32.ge_u(c(), m.i32.const(32)), m.i32.const(64), m.select(m.i32.le_u(c(), m.i32.const(2)), c(), pow2Above)));
+    };
+    const report = (i: number) => m.block(null, [m.call('__pc_hit', [m.i32.const(i), c()], b.none), m.global.set(`${SEEN}${i}`, m.i32.or(seen(i), bucket())), m.global.set(`${EDGE}${i}`, m.i32.const(0))], b.none);
+    m.addFunction(DRAIN, b.none, b.none, [b.i32], scan(report));
     m.addFunctionExport(DRAIN, DRAIN);
+    const novelBit = (i: number) => m.if(m.i32.and(bucket(), m.i32.xor(seen(i), m.i32.const(-1))), m.return(m.i32.const(1)));
+    m.addFunction(NOVEL, b.none, b.i32, [b.i32], m.block(null, [scan(novelBit), m.i32.const(0)], b.i32));
+    m.addFunctionExport(NOVEL, NOVEL);
+    // Zeroing needs no test: every counter of an entered function is set to 0.
+    m.addFunction(ZERO, b.none, b.none, [b.i32], scan((i) => m.global.set(`${EDGE}${i}`, m.i32.const(0)), false));
+    m.addFunctionExport(ZERO, ZERO);
+    // A fresh instance starts from what the harness has seen, not from nothing (else it would call most inputs new
+    // until it had drained each bucket itself): one import call an edge, once per instance.
+    const learn: Ref[] = [];
+    for (let i = 0; i < this.edges; i++) learn.push(m.global.set(`${SEEN}${i}`, m.call('__pc_seen', [m.i32.const(i)], b.i32)));
+    m.addFunction(LEARN, b.none, b.none, [], m.block(null, learn, b.none));
+    m.addFunctionExport(LEARN, LEARN);
+  }
+
+  /**
+   * CmpLog's `__packcheck_cmp_diffs()`: calls the `cmpdiff` import with each
+   * site whose two operands differ, in site order, as i64 (i32 operands
+   * sign-extended). After an input most sites hold equal operands (never
+   * reached: both 0); the harness used to read every site through an
+   * exported br_table reader, two calls and two BigInts per site (969 sites
+   * on the Rust reference pack, about 100 µs per CmpLog run).
+   */
+  private cmpDiffs(): void {
+    const { b, m } = this;
+    const body = this.cmpSites.map((site, i) => {
+      const t = site.wide ? b.i64 : b.i32;
+      const [x, y] = [CMP_A, CMP_B].map((g) => m.global.get(`${g}${i}`, t));
+      const wide = (g: string) => (site.wide ? m.global.get(`${g}${i}`, t) : m.i64.extend_s(m.global.get(`${g}${i}`, t)));
+      return m.if(site.wide ? m.i64.ne(x, y) : m.i32.ne(x, y), m.call('__pc_cmpdiff', [m.i32.const(i), wide(CMP_A), wide(CMP_B)], b.none));
+    });
+    m.addFunction(CMP_DIFFS, b.none, b.none, [], m.block(null, body, b.none));
+    m.addFunctionExport(CMP_DIFFS, CMP_DIFFS);
   }
 
   /** An export that sets the given globals to 0 (CmpLog's operands, before an input that records them). */
@@ -396,8 +460,14 @@ class Instrumenter {
   }
 }
 
-/** Exported reader: CmpLog operand 2·site (left) or 2·site + 1 (right) as i64. */
-export const READ_CMP = '__packcheck_cmp';
 /** Exported: report every moved counter through `hit` and zero it; zero CmpLog's operands. */
 export const DRAIN = '__packcheck_drain';
+/** Exported: 1 when some counter's bucket has a bit the instance's drains have not reported, else 0 (no side effect). */
+export const NOVEL = '__packcheck_novel';
+/** Exported: zero every counter without reporting any. */
+export const ZERO = '__packcheck_zero';
+/** Exported: set the instance's seen bits of every edge to the harness's (the `seen` import). */
+export const LEARN = '__packcheck_learn';
 export const RESET_CMP = '__packcheck_reset_cmp';
+/** Exported by the CmpLog build: report each site whose operands differ through `cmpdiff`. */
+export const CMP_DIFFS = '__packcheck_cmp_diffs';

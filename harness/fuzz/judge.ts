@@ -8,7 +8,7 @@
 // on status 0, no write into host-held blocks).
 import { RunStatus } from '../abi/abi.ts';
 import { HarnessRefusal, PackTrap } from '../abi/errors.ts';
-import { checkOutputs, classifyPayloadBytes, type Classification } from '../abi/message-schema.ts';
+import type { Classification } from '../abi/message-schema.ts';
 import type { Template } from '../abi/registration.ts';
 import type { CallGuard } from '../kernel/call-guard.ts';
 import type { FindingKind } from '../hosts/wasm/ledger.ts';
@@ -16,6 +16,7 @@ import { CheckedWasmHost, type HostOptions, type Tick } from '../hosts/wasm/wasm
 import { CALL_OWNER } from '../../properties/attribution.ts';
 import { describeAnswer, errorJsonProblem, slotUnwritten, tickCall } from '../../properties/support.ts';
 import { payloadBytes, type FuzzInput } from './input.ts';
+import { classified, errorJsonOf, outputsOf } from './verdict-cache.ts';
 
 export interface Violated {
   /** The catalog id whose statement the input violated. */
@@ -27,8 +28,6 @@ export interface Violated {
   /** The tick (0-based) it happened in; -1 before the first tick. */
   tick: number;
 }
-
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The catalog id that owns a payload class's rejections and traps. */
 function ownerOf(c: Classification): string {
@@ -87,19 +86,15 @@ function judgeTick(t: Tick, cls: Classification, tick: number): Violated | null 
   if (cls.verdict === 'invalid' && t.status === 0) return violation(ownerOf(cls), t, `a non-zero status with error JSON: ${cls.reason}`, tick);
   if (t.status === 0) {
     if (!t.result) return violation('wasm.run.output-json', t, 'status 0 with a result {"<port>": <Message>, …} inside memory', tick, 'no result');
-    let text: string;
-    try {
-      text = STRICT_UTF8.decode(t.result);
-    } catch {
-      return violation('wasm.run.output-json', t, 'status 0 with a UTF-8 JSON result', tick, 'not valid UTF-8');
-    }
-    const problem = checkOutputs(text);
-    if (problem) return violation('wasm.run.output-json', t, 'an object whose every value is a valid output Message', tick, problem);
+    const out = outputsOf(t.result);
+    if (!out.utf8) return violation('wasm.run.output-json', t, 'status 0 with a UTF-8 JSON result', tick, 'not valid UTF-8');
+    if (out.problem) return violation('wasm.run.output-json', t, 'an object whose every value is a valid output Message', tick, out.problem);
     return null;
   }
   // A pack may answer a non-zero status with no result only where memory can honestly run out.
   if (t.outPtr === 0 && t.payload.length >= 1 << 20) return null;
-  const problem = errorJsonProblem(t);
+  // errorJsonProblem's own words where there is no result to read; checkErrorJson's (remembered) where there is.
+  const problem = t.outPtr !== 0 && t.result ? errorJsonOf(t.result) : errorJsonProblem(t);
   return problem ? violation('wasm.run.output-json', t, 'a non-zero status with error JSON {"error": "…"}', tick, problem) : null;
 }
 
@@ -128,8 +123,7 @@ function ticksOn(host: CheckedWasmHost, template: Template, input: FuzzInput, ma
   made.id = instance;
   if (instance === 0) return { id: 'wasm.instance.create', message: `__reflow_pack_create_actor(${template.factoryId})\n    returned: 0\n    expected: a non-zero id for the registered factory ${template.factoryId} (${template.name})`, site: 'create returned 0', tick: -1 };
   for (let i = 0; i < input.ticks.length; i++) {
-    const bytes = payloadBytes(input.ticks[i]!);
-    const cls = classifyPayloadBytes(bytes);
+    const { bytes, cls } = classified(input.ticks[i]!);
     const seen = host.ledger.findings.length;
     let t: Tick;
     try {
