@@ -15,6 +15,7 @@ import { compileWriteBarrier, type WriteBarrier } from '../harness/hosts/wasm/wr
 import { checkWasmPack, type ProfileEvent, type RunnerOptions } from '../harness/run/wasm-runner.ts';
 import { buildRust, buildWat, findRustc, WAT_REFERENCE, type Patch } from '../packs-under-test/build.ts';
 import { importsFor } from '../harness/hosts/wasm/stub-imports.ts';
+import { floorRounds } from './tick-floor.ts';
 import { WAT_REFERENCE_ABI } from '../packs-under-test/reference.ts';
 
 const PROFILE = process.argv.includes('--profile');
@@ -100,6 +101,10 @@ for (const [name, payload] of PARTS.includes('a') ? Object.entries(PAYLOADS) : [
   ];
   if (barrier) sides.push(['checked with the write barrier', checkedRounds(payload, barrier)]);
   if (beforeHost) sides.push([`checked, ${beforeRoot}`, checkedRounds(payload, null, beforeHost)]);
+  // The floor (bench/tick-floor.ts): the tick written out by hand with only the watchdog's marks, then with
+  // the trap guard and per-call verification of held blocks too. What the host adds is above the second.
+  sides.push(['floor: hand-written tick, watchdog marks only', floorRounds(module, payload, TICKS, false)]);
+  sides.push(['floor: hand-written tick, marks + trap guard + every held block verified after every call', floorRounds(module, payload, TICKS, true)]);
   const ms = sides.map((): number[] => []);
   const ratios = sides.map((): number[] => []);
   for (let r = 0; r < ROUNDS; r++) {
