@@ -92,7 +92,7 @@ describe('campaigns', () => {
     expect(off.code).toBe(0);
   }, 90_000);
 
-  it('finds the dictionary defect (a port name from a data segment compared byte by byte, and a compared constant) within 30000 executions; --no-dict does not, with the same budget', async () => {
+  it('finds the dictionary defect (a port name from a data segment compared byte by byte, and a compared constant) within 30000 executions, and its artifact replays it; --no-dict does not, with the same budget', async () => {
     const pack = await buildFuzzTarget('magic');
     const [on, off] = await Promise.all([fuzz(pack, 30000), fuzz(pack, 30000, '--no-dict')]);
     const hit = on.report.findings.find((f) => f.id === 'wasm.run.valid-payload');
@@ -101,6 +101,11 @@ describe('campaigns', () => {
     expect(hit!.message).toContain('unreachable');
     expect(hit!.input.ticks).toHaveLength(1);
     expect(hit!.input.ticks[0]).toMatch(/^\{"input":\{"zebra9":\{("type":"(Integer|Float)","data":464371934|"data":464371934,"type":"(Integer|Float)")\}\}\}$/);
+    // Its artifact replays the failure, and the reference pack passes the same input.
+    const replay = await cli('replay', pack, hit!.artifact);
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toContain('FAIL  wasm.run.valid-payload');
+    expect((await cli('replay', await buildWat(WAT_REFERENCE, 'wat-reference'), hit!.artifact)).code).toBe(0);
     expect(off.report.findings).toEqual([]);
     expect(off.code).toBe(0);
   }, 90_000);
