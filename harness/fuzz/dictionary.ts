@@ -45,8 +45,8 @@ export class TokenBag<T> {
 /** Tokens a string compare is made of: printable ASCII of 2..64 bytes. */
 export function tokenOf(bytes: Uint8Array): string | null {
   if (bytes.length < 2 || bytes.length > 64) return null;
-  for (const c of bytes) if (c < 0x20 || c >= 0x7f) return null;
-  return String.fromCharCode(...bytes);
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 0x20 || bytes[i]! >= 0x7f) return null;
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /** A dictionary file that cannot be read: its line number and what is wrong there. */
