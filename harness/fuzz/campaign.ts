@@ -262,7 +262,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   };
 
   const runOn = async (k: number, inputs: FuzzInput[], cmplog: boolean[]): Promise<void> => {
-    const lane = await laneAt(k);
+    // A live lane is asked at once, so the batch is posted before this returns and the next batch is made while
+    // the worker runs this one (the lane loop); only a lane to restart waits first.
+    const live = lanes[k];
+    const lane = live && !live.dead ? live : await laneAt(k);
     const got = await lane.runBatch(inputs, cmplog);
     if ('kind' in got) {
       execs += got.index + 1;
@@ -347,13 +350,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     return { batch, flags };
   };
 
-  // Pipelined: while the worker runs a batch of random mutations, the next
-  // one is made, so the main thread's mutation and the worker's executions
-  // overlap. Leads (new corpus entries, CmpLog runs, input-to-state children)
-  // go first, in small batches made from the latest answer, ahead of a
-  // batch made in advance, which waits. Every choice depends only on answers
-  // already in, so a one-lane campaign stays deterministic.
-  const hasLeads = () => needsCmplog.length > 0 || priority.length > 0 || schedule.hasFresh;
+  // Pipelined: while the worker runs one batch, the next is made, so the
+  // main thread's mutation and the worker's executions overlap. That batch
+  // is made from the answers in before it: what an answer teaches (new
+  // corpus entries, CmpLog runs, input-to-state children) goes into the
+  // batch after it, one batch later than it could (a batch is 32 inputs
+  // while leads are queued). Every choice still depends only on answers
+  // already in, in a fixed order, so a one-lane campaign stays
+  // deterministic.
   const lane = async (k: number) => {
     let ahead: Batch | null = null;
     const take = (): Batch => {
@@ -363,13 +367,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       return b;
     };
     while (!timeUp() && corpus.length) {
-      let current: Batch = hasLeads() || !ahead ? makeBatch() : take();
-      if (!current.batch.length && ahead) current = take();
+      let current: Batch | null = ahead ? take() : null;
+      // Made ahead with no room left (the budget was all in flight, or a cut-off input left some unused): made again.
+      if (!current || !current.batch.length) current = makeBatch();
       if (!current.batch.length) break;
       const { batch, flags } = current;
       inFlight += batch.length;
       const answer = runOn(k, batch, flags).finally(() => (inFlight -= batch.length));
-      if (!ahead && !hasLeads() && !timeUp()) {
+      if (!timeUp()) {
         ahead = makeBatch();
         reserved += ahead.batch.length;
       }
