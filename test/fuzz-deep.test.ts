@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
 import { buildFuzzTarget } from './fuzz-targets.ts';
-import { cli } from './fuzz-support.ts';
+import { cli, expectReplays } from './fuzz-support.ts';
 import { TokenBag } from '../harness/fuzz/dictionary.ts';
 import type { FuzzInput } from '../harness/fuzz/input.ts';
 import { ARITH_MAX, Mutator, prng } from '../harness/fuzz/mutate.ts';
@@ -49,8 +49,7 @@ async function foundOnlyWithFeedback(pack: string, runs: number, seed: number, i
   expect(hit, JSON.stringify(on.findings.map((f) => f.id))).toBeDefined();
   expect(hit!.foundAtExec).toBeLessThanOrEqual(runs);
   expect(hit!.message).toContain(says);
-  const replay = await cli('replay', pack, hit!.artifact);
-  expect([replay.code, replay.stdout.includes(`FAIL  ${id}`)]).toEqual([1, true]);
+  await expectReplays(pack, hit!.artifact, id);
   expect([off.execs, off.findings.map((f) => f.id), off.code]).toEqual([runs, [], 0]);
   return hit!;
 }
@@ -64,8 +63,7 @@ describe('coverage feedback alone finds the deep targets', () => {
   it('nesting (data bytes 6 deep): found as wasm.run.valid-payload within 4000 executions at seed 2, replayed, and the reference pack passes that input; --no-feedback with the same budget does not find it', async () => {
     const hit = await foundOnlyWithFeedback(await buildFuzzTarget('nesting'), 4000, 2, 'wasm.run.valid-payload', 'unreachable');
     // The planted trap, not a defect the target shares with the reference pack.
-    const reference = await buildWat(WAT_REFERENCE, 'wat-reference');
-    expect((await cli('replay', reference, hit.artifact)).code).toBe(0);
+    expect((await cli('replay', await buildWat(WAT_REFERENCE, 'wat-reference'), hit.artifact)).code).toBe(0);
   }, 120_000);
 });
 

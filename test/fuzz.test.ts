@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildWat, WAT_REFERENCE } from '../packs-under-test/build.ts';
 import { buildFuzzTarget } from './fuzz-targets.ts';
-import { BIN, cli } from './fuzz-support.ts';
+import { BIN, cli, expectReplays } from './fuzz-support.ts';
 import { FuzzLane } from '../harness/fuzz/lane.ts';
 import { payloadOf, type FuzzInput } from '../harness/fuzz/input.ts';
 import { prng, Mutator } from '../harness/fuzz/mutate.ts';
@@ -78,14 +78,8 @@ describe('campaigns', () => {
     // Minimised: one tick, the magic port and number, nothing else.
     expect(hit!.input.ticks).toHaveLength(1);
     expect(hit!.input.ticks[0]).toMatch(/^\{"input":\{"k7Qx2Z":\{("type":"(Integer|Float)","data":1094795593|"data":1094795593,"type":"(Integer|Float)")\}\}\}$/);
-    // The artifact replays: exit 1, the failure in the battery's format.
-    const replay = await cli('replay', pack, hit!.artifact);
-    expect(replay.code).toBe(1);
-    expect(replay.stdout).toContain('FAIL  wasm.run.valid-payload');
-    expect(replay.stdout).toContain(`replay: packcheck replay ${pack} ${hit!.artifact}`);
-    // On the reference pack the same input passes: exit 0.
-    const reference = await buildWat(WAT_REFERENCE, 'wat-reference');
-    expect((await cli('replay', reference, hit!.artifact)).code).toBe(0);
+    // The artifact replays in the battery's format; on the reference pack the same input passes.
+    await expectReplays(pack, hit!.artifact, 'wasm.run.valid-payload', await buildWat(WAT_REFERENCE, 'wat-reference'));
 
     const off = await fuzz(pack, 4000, '--no-cmplog');
     expect(off.report.findings.filter((f) => f.input.ticks.some((t) => typeof t === 'string' && t.includes('k7Qx2Z')))).toEqual([]);
@@ -101,11 +95,7 @@ describe('campaigns', () => {
     expect(hit!.message).toContain('unreachable');
     expect(hit!.input.ticks).toHaveLength(1);
     expect(hit!.input.ticks[0]).toMatch(/^\{"input":\{"zebra9":\{("type":"(Integer|Float)","data":464371934|"data":464371934,"type":"(Integer|Float)")\}\}\}$/);
-    // Its artifact replays the failure, and the reference pack passes the same input.
-    const replay = await cli('replay', pack, hit!.artifact);
-    expect(replay.code).toBe(1);
-    expect(replay.stdout).toContain('FAIL  wasm.run.valid-payload');
-    expect((await cli('replay', await buildWat(WAT_REFERENCE, 'wat-reference'), hit!.artifact)).code).toBe(0);
+    await expectReplays(pack, hit!.artifact, 'wasm.run.valid-payload', await buildWat(WAT_REFERENCE, 'wat-reference'));
     expect(off.report.findings).toEqual([]);
     expect(off.code).toBe(0);
   }, 90_000);
@@ -119,9 +109,7 @@ describe('campaigns', () => {
     expect(hit!.foundAtExec).toBeLessThanOrEqual(10000);
     expect(hit!.message).toContain('the payload block');
     expect(hit!.input.ticks.map((t) => /"data":(\d+)/.exec(String(t))?.[1])).toEqual(['17', '42', '99']);
-    const replay = await cli('replay', pack, hit!.artifact);
-    expect(replay.code).toBe(1);
-    expect(replay.stdout).toContain('FAIL  wasm.alloc.integrity');
+    await expectReplays(pack, hit!.artifact, 'wasm.alloc.integrity', await buildWat(WAT_REFERENCE, 'wat-reference'));
   }, 90_000);
 
   it('the plain battery (--runs 100, seeds 1-3) finds none of the four defects: they need feedback', async () => {

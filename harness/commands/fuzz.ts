@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { joinNegativeValues } from '../cli-args.ts';
-import { LoadError, readPack } from '../run/pack-file.ts';
+import { LoadError, readWasmPack } from '../run/pack-file.ts';
 import { writeJson } from '../report/json.ts';
 import { Progress } from './common.ts';
 import { DEFAULTS } from '../run/replay.ts';
@@ -110,14 +110,10 @@ export async function fuzzCli(argv: string[], out: Out, err: Out): Promise<numbe
   }
   let file;
   try {
-    file = await readPack(positionals[0]!);
+    file = await readWasmPack(positionals[0]!, 'packcheck fuzz drives the wasm ABI\'s run entry point, which a native pack does not have');
   } catch (e) {
     if (e instanceof LoadError) return err(`packcheck fuzz: ${e.message}`), 2;
     throw e;
-  }
-  if (file.kind !== 'wasm') {
-    err(`packcheck fuzz: ${file.path} is a ${file.kind === 'elf' ? 'native (vtable ABI) pack, which has no run entry point to fuzz' : `${file.kind} file`}; packcheck fuzz takes a .wasm pack`);
-    return 2;
   }
   try {
     await WebAssembly.compile(file.bytes as Uint8Array<ArrayBuffer>);

@@ -2,7 +2,7 @@
 // the checked host on the uninstrumented pack, in a worker under the
 // watchdog, and prints the verdict in the battery's failure format. Exit 0
 // when the input no longer fails, 1 when it still does, 2 on bad arguments.
-import { LoadError, readPack } from '../run/pack-file.ts';
+import { LoadError, readWasmPack } from '../run/pack-file.ts';
 import { resultLine } from '../report/terminal.ts';
 import type { Out } from '../cli.ts';
 import { DEFAULTS } from '../run/replay.ts';
@@ -21,12 +21,11 @@ export async function replayCli(argv: string[], out: Out, err: Out): Promise<num
   const [packPath, artifact] = args as [string, string];
   let file;
   try {
-    file = await readPack(packPath);
+    file = await readWasmPack(packPath, 'fuzz artifacts replay on the .wasm pack they were found on');
   } catch (e) {
     if (e instanceof LoadError) return err(`packcheck replay: ${e.message}`), 2;
     throw e;
   }
-  if (file.kind !== 'wasm') return err(`packcheck replay: ${file.path} is not a wasm pack; fuzz artifacts replay on the .wasm pack they were found on`), 2;
   const input = readArtifactInput(artifact);
   if (typeof input === 'string') return err(`packcheck replay: ${input}; give a file packcheck fuzz wrote into its artifacts directory`), 2;
   let lane: FuzzLane;

@@ -7,7 +7,7 @@
 // on many machines become one corpus.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoadError, readPack } from '../run/pack-file.ts';
+import { LoadError, readWasmPack } from '../run/pack-file.ts';
 import { DEFAULTS } from '../run/replay.ts';
 import type { Out } from '../cli.ts';
 import { FuzzLane } from './lane.ts';
@@ -112,12 +112,11 @@ export async function mergeCli(positionals: string[], values: { 'timeout-ms'?: s
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) return err(`packcheck fuzz: --timeout-ms takes a whole number of ms, got ${JSON.stringify(values['timeout-ms'])}`), 2;
   let file;
   try {
-    file = await readPack(packPath);
+    file = await readWasmPack(packPath, '--merge measures coverage on the wasm pack the corpora were made for');
   } catch (e) {
     if (e instanceof LoadError) return err(`packcheck fuzz: ${e.message}`), 2;
     throw e;
   }
-  if (file.kind !== 'wasm') return err(`packcheck fuzz: ${file.path} is not a .wasm pack; --merge measures coverage on the wasm pack the corpora were made for`), 2;
   const candidates: CorpusFile[] = [];
   for (const dir of inDirs) {
     const got = readCorpusFiles(dir);

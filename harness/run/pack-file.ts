@@ -46,3 +46,16 @@ export async function readPack(path: string): Promise<PackFile> {
   if (!kind) throw new LoadError(`${path} is not a pack: it is neither a WebAssembly module (\\0asm) nor a shared object nor a .rflpack bundle; give the path of a .wasm pack`);
   return { path, bytes, kind, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
+
+const KIND_NAMES: Record<Exclude<PackKind, 'wasm'>, string> = { elf: 'a native (vtable ABI) pack', 'mach-o': 'a Mach-O file', pe: 'a PE file', zip: 'a .rflpack bundle' };
+
+/**
+ * The fuzz kit's commands (fuzz, --merge, replay) run the wasm ABI only: a
+ * pack of another kind is a LoadError that says what it is and `why` the
+ * command needs a .wasm pack.
+ */
+export async function readWasmPack(path: string, why: string): Promise<PackFile> {
+  const file = await readPack(path);
+  if (file.kind !== 'wasm') throw new LoadError(`${file.path} is ${KIND_NAMES[file.kind]}, not a .wasm pack; ${why}`);
+  return file;
+}
